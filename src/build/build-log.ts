@@ -1,0 +1,90 @@
+/**
+ * Parses kbuild output (gcc 12, make 4.3): compiled units, warnings and errors
+ * with file and line. Pure, line by line, so it runs on a live build and on a
+ * stored log alike.
+ */
+export interface Diagnostic {
+  file: string;
+  line: number;
+  column: number;
+  kind: 'warning' | 'error';
+  message: string;
+  /** -Wsomething, when gcc names it */
+  flag?: string;
+}
+
+export interface BuildLogSummary {
+  /** CC lines: C files compiled. */
+  compiled: number;
+  /** All kbuild step lines (CC, AS, LD, HOSTCC, GEN, ...). */
+  steps: number;
+  warnings: Diagnostic[];
+  errors: Diagnostic[];
+  /** make's "*** ... Error N" lines and linker errors, in order. */
+  failures: string[];
+}
+
+export function emptySummary(): BuildLogSummary {
+  return { compiled: 0, steps: 0, warnings: [], errors: [], failures: [] };
+}
+
+const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
+const STEP = /^ {2}([A-Z][A-Z0-9_]*(?: \[M\])?) +(\S.*)$/;
+
+/** Paths relative to the kernel tree, so logs from different trees compare. */
+export function relativeTo(path: string, srcDir?: string): string {
+  if (srcDir && path.startsWith(srcDir.endsWith('/') ? srcDir : srcDir + '/')) return path.slice(srcDir.length).replace(/^\/+/, '');
+  return path;
+}
+
+export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string): 'compiled' | 'step' | 'warning' | 'error' | 'failure' | undefined {
+  let m = STEP.exec(line);
+  if (m) {
+    s.steps++;
+    if (m[1] === 'CC') {
+      s.compiled++;
+      return 'compiled';
+    }
+    return 'step';
+  }
+  m = DIAG.exec(line);
+  if (m) {
+    const d: Diagnostic = {
+      file: relativeTo(m[1]!, srcDir),
+      line: Number(m[2]),
+      column: Number(m[3]),
+      kind: m[4] === 'warning' ? 'warning' : 'error',
+      message: m[5]!,
+      ...(m[6] ? { flag: m[6] } : {}),
+    };
+    (d.kind === 'warning' ? s.warnings : s.errors).push(d);
+    return d.kind;
+  }
+  if (/^make(\[\d+\])?: \*\*\* /.test(line) || /undefined reference to|ld: .*(error|cannot find)/.test(line)) {
+    s.failures.push(line.trim());
+    return 'failure';
+  }
+  return undefined;
+}
+
+export function parseBuildLog(text: string, srcDir?: string): BuildLogSummary {
+  const s = emptySummary();
+  for (const line of text.split('\n')) parseBuildLine(s, line, srcDir);
+  return s;
+}
+
+/** Warnings in `now` that `base` does not have, matched by file, message and flag (line numbers move). */
+export function newWarnings(base: Diagnostic[], now: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic) => `${d.file}\0${d.message}\0${d.flag ?? ''}`;
+  const counts = new Map<string, number>();
+  for (const d of base) counts.set(key(d), (counts.get(key(d)) ?? 0) + 1);
+  return now.filter((d) => {
+    const k = key(d);
+    const c = counts.get(k) ?? 0;
+    if (c > 0) {
+      counts.set(k, c - 1);
+      return false;
+    }
+    return true;
+  });
+}

@@ -1,0 +1,60 @@
+import { execa } from 'execa';
+
+/**
+ * The host toolchain, data-driven: what each tool is, which Debian package
+ * brings it, and how to read its version. doctor and the build record use it.
+ */
+export interface ToolSpec {
+  name: string;
+  debian: string;
+  why: string;
+  versionArgs: string[];
+  /** Needed only for some steps; doctor warns instead of failing. */
+  optional?: boolean;
+}
+
+export const TOOLS: ToolSpec[] = [
+  { name: 'gcc', debian: 'build-essential', why: 'compiles the kernel (gcc 12 with the compat layer)', versionArgs: ['--version'] },
+  { name: 'ld', debian: 'binutils', why: 'links the kernel', versionArgs: ['--version'] },
+  { name: 'make', debian: 'make', why: 'runs kbuild', versionArgs: ['--version'] },
+  { name: 'perl', debian: 'perl', why: 'timeconst.pl, headers_install, checkpatch.pl', versionArgs: ['-e', 'print "perl $^V\\n"'] },
+  { name: 'patch', debian: 'patch', why: 'applies the compat layer and the series', versionArgs: ['--version'] },
+  { name: 'bc', debian: 'bc', why: 'kernel build scripts', versionArgs: ['--version'] },
+  { name: 'git', debian: 'git', why: 'imports a kernel source from a git tree', versionArgs: ['--version'] },
+  { name: 'xz', debian: 'xz-utils', why: 'imports .tar.xz sources', versionArgs: ['--version'] },
+  { name: 'bzip2', debian: 'bzip2', why: 'imports .tar.bz2 sources', versionArgs: ['--help'] },
+  { name: 'musl-gcc', debian: 'musl-tools', why: 'builds the static guest helper (glibc static binaries say "kernel too old")', versionArgs: ['--version'] },
+  { name: 'qemu-system-x86_64', debian: 'qemu-system-x86', why: 'boots the kernel', versionArgs: ['--version'] },
+  { name: 'qemu-img', debian: 'qemu-utils', why: 'creates sparse disk images', versionArgs: ['--version'] },
+  { name: 'mkfs.ext3', debian: 'e2fsprogs', why: 'makes the ext3 test image', versionArgs: ['-V'] },
+  { name: 'e2fsck', debian: 'e2fsprogs', why: 'checks the ext3 image after a run', versionArgs: ['-V'] },
+  { name: 'mkfs.xfs', debian: 'xfsprogs', why: 'makes the XFS test image', versionArgs: ['-V'] },
+  { name: 'xfs_repair', debian: 'xfsprogs', why: 'checks the XFS image after a run', versionArgs: ['-V'] },
+  { name: 'ccache', debian: 'ccache', why: 'faster rebuilds across work trees', versionArgs: ['--version'], optional: true },
+];
+
+export interface ToolStatus {
+  spec: ToolSpec;
+  found: boolean;
+  version?: string;
+}
+
+export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
+  const r = await execa(spec.name, spec.versionArgs, { reject: false, all: true, timeout: 10_000 });
+  const failed = (r as { code?: string }).code === 'ENOENT' || r.failed && r.exitCode === undefined;
+  if (failed) return { spec, found: false };
+  const first = (r.all ?? '').split('\n').find((l) => l.trim()) ?? '';
+  return { spec, found: true, version: first.trim() };
+}
+
+export const probeTools = (specs = TOOLS) => Promise.all(specs.map(probeTool));
+
+/** Versions that go into a build record. */
+export async function toolchainVersions(): Promise<Record<string, string>> {
+  const names = ['gcc', 'ld', 'make', 'perl', 'ccache'];
+  const out: Record<string, string> = {};
+  for (const s of await probeTools(TOOLS.filter((t) => names.includes(t.name)))) {
+    out[s.spec.name === 'ld' ? 'binutils' : s.spec.name] = s.found ? s.version! : 'not installed';
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * The one error type the rig throws on purpose. Only the CLI entry point turns
+ * it into a process exit; everything else throws.
+ *
+ * kind separates what the user can fix (usage, input) from what the machine
+ * lacks (infra) and from a kernel that did not meet its expectation.
+ */
+export type ErrorKind = 'usage' | 'input' | 'infra' | 'expectation';
+
+/** Exit codes a CI can act on. */
+export const EXIT = {
+  ok: 0,
+  /** a scenario or a build failed its expectation */
+  expectation: 1,
+  /** usage, bad input or infrastructure: nothing was judged */
+  infrastructure: 2,
+} as const;
+
+export interface RigErrorOptions {
+  kind: ErrorKind;
+  /** What to do about it: printed after the message. */
+  hint?: string;
+  /** Supporting lines (a hunk, console lines, log excerpts). */
+  details?: string[];
+  cause?: unknown;
+}
+
+export class RigError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint: string | undefined;
+  readonly details: string[];
+
+  constructor(message: string, options: RigErrorOptions) {
+    super(message, { cause: options.cause });
+    this.name = 'RigError';
+    this.kind = options.kind;
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+  }
+
+  get exitCode(): number {
+    return this.kind === 'expectation' ? EXIT.expectation : EXIT.infrastructure;
+  }
+
+  /** The full text a user sees. */
+  format(): string {
+    const lines = [`error: ${this.message}`];
+    for (const d of this.details) lines.push(`  ${d}`);
+    if (this.hint) lines.push(`hint: ${this.hint}`);
+    return lines.join('\n');
+  }
+}
+
+export const usageError = (message: string, hint?: string) =>
+  new RigError(message, { kind: 'usage', hint });
+export const inputError = (message: string, o: Omit<RigErrorOptions, 'kind'> = {}) =>
+  new RigError(message, { ...o, kind: 'input' });
+export const infraError = (message: string, o: Omit<RigErrorOptions, 'kind'> = {}) =>
+  new RigError(message, { ...o, kind: 'infra' });
+export const expectationError = (message: string, o: Omit<RigErrorOptions, 'kind'> = {}) =>
+  new RigError(message, { ...o, kind: 'expectation' });
