@@ -1,0 +1,156 @@
+import { createWriteStream } from 'node:fs';
+import { readFile, rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { expectationError, infraError } from '../errors.ts';
+import type { CacheLayout } from '../paths.ts';
+import type { WorkTree } from '../tree/work-tree.ts';
+import type { CachedSource } from '../source/cache.ts';
+import { configureKernel } from '../config/configure.ts';
+import type { Fragment } from '../config/fragments.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
+import { progress } from '../util/progress.ts';
+import { compilerCommand, GCC12_FLAGS, makeArgs, shellLine } from './make-command.ts';
+import { emptySummary, parseBuildLine, type Diagnostic } from './build-log.ts';
+import { toolchainVersions } from './toolchain.ts';
+
+export interface BuildRecord {
+  kernel: { version: string; treeId: string };
+  revision: string;
+  tree: { dir: string; instance: string; action: WorkTree['action']; patches: WorkTree['applied'] };
+  config: { fragments: string[]; hash: string; sha256: string; reconfigured: boolean };
+  toolchain: Record<string, string>;
+  compiler: { cc: string; flags: string[] };
+  jobs: number;
+  ccache: boolean;
+  startedAt: string;
+  durationSeconds: number;
+  compiled: number;
+  warningCount: number;
+  warnings: Diagnostic[];
+  outDir: string;
+  log: string;
+  artifacts: Artifact[];
+  /** Rebuild by hand, without the rig. */
+  reproducer: string;
+}
+
+export interface BuildOptions {
+  layout: CacheLayout;
+  source: CachedSource;
+  tree: WorkTree;
+  fragments: (Fragment & { text: string })[];
+  jobs?: number;
+  /** default: when installed */
+  ccache?: boolean;
+  targets?: string[];
+}
+
+export const buildDirFor = (layout: CacheLayout, tree: WorkTree, cfgHash: string) =>
+  join(layout.builds, `${tree.key}-${cfgHash.slice(0, 12)}`);
+
+async function ccacheInstalled(): Promise<boolean> {
+  const r = await execa('ccache', ['--version'], { reject: false });
+  return r.exitCode === 0;
+}
+
+/**
+ * An out-of-tree (O=) build of bzImage. The full log is kept beside the
+ * objects; build.json is written last, so its presence means a whole build.
+ */
+export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
+  const { configHash } = await import('../config/fragments.ts');
+  const cfgHash = configHash(o.fragments);
+  const outDir = buildDirFor(o.layout, o.tree, cfgHash);
+  await mkdir(outDir, { recursive: true });
+  const recordFile = join(outDir, 'build.json');
+  const previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
+  await rm(recordFile, { force: true });
+  const logFile = join(outDir, 'build.log');
+  const logStream = createWriteStream(logFile);
+  const write = (s: string) => logStream.write(s.endsWith('\n') ? s : s + '\n');
+  const started = Date.now();
+  const jobs = o.jobs ?? 2;
+  const ccache = o.ccache ?? (await ccacheInstalled());
+  const targets = o.targets ?? ['bzImage'];
+  try {
+    const cfg = await configureKernel(o.tree, outDir, o.fragments, write);
+    const argv = makeArgs({ srcDir: o.tree.dir, outDir, targets, jobs, ccache });
+    write(`$ make ${shellLine(argv)}`);
+    const summary = emptySummary();
+    // Expected units: what the last build of this dir compiled from scratch, if known.
+    const expected = previous?.compiled && previous.compiled > 50 ? previous.compiled : undefined;
+    const p = progress(`building ${o.tree.revision}`);
+    const env = ccache ? { CCACHE_BASEDIR: o.layout.root, CCACHE_NOHASHDIR: '1' } : {};
+    const child = execa('make', argv, { all: true, reject: false, buffer: false, env, lines: false });
+    let pending = '';
+    child.all!.on('data', (d: Buffer) => {
+      const text = pending + d.toString();
+      const lines = text.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        write(line);
+        const kind = parseBuildLine(summary, line, o.tree.dir);
+        if (kind === 'compiled' || kind === 'step') {
+          const of = expected ? `/${expected}` : '';
+          p.update(`${summary.compiled}${of} compiled, ${summary.warnings.length} warnings`);
+        }
+      }
+    });
+    const r = await child;
+    if (pending) {
+      write(pending);
+      parseBuildLine(summary, pending, o.tree.dir);
+    }
+    p.done(`${summary.compiled} compiled, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
+    const reproducer = `cd ${shellLine([o.tree.dir])} && make ${shellLine(argv.slice(2))}`;
+    if (r.exitCode !== 0) {
+      const details = [
+        ...summary.errors.slice(0, 8).map((e) => `${e.file}:${e.line}:${e.column}: ${e.kind}: ${e.message}`),
+        ...summary.failures.slice(0, 4),
+      ];
+      throw expectationError(`the kernel build of ${o.tree.revision} failed (${summary.errors.length} errors)`, {
+        details,
+        hint: `full log: ${logFile}\nreproduce: ${reproducer}`,
+      });
+    }
+    const arts: Artifact[] = [];
+    for (const [name, rel] of [
+      ['bzImage', 'arch/x86/boot/bzImage'],
+      ['vmlinux', 'vmlinux'],
+      ['System.map', 'System.map'],
+      ['config', '.config'],
+    ] as const) {
+      const path = join(outDir, rel);
+      if (await exists(path)) arts.push(await artifact(name, path));
+    }
+    if (targets.includes('bzImage') && !arts.some((a) => a.name === 'bzImage')) {
+      throw infraError(`make succeeded but ${join(outDir, 'arch/x86/boot/bzImage')} is missing`);
+    }
+    const record: BuildRecord = {
+      kernel: { version: o.source.version, treeId: o.source.treeId },
+      revision: o.tree.revision,
+      tree: { dir: o.tree.dir, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
+      config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
+      toolchain: await toolchainVersions(),
+      compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
+      jobs,
+      ccache,
+      startedAt: new Date(started).toISOString(),
+      durationSeconds: (Date.now() - started) / 1000,
+      // A no-change rebuild compiles nothing: keep the count of the last full build for progress.
+      compiled: summary.compiled || previous?.compiled || 0,
+      warningCount: summary.warnings.length,
+      warnings: summary.warnings,
+      outDir,
+      log: logFile,
+      artifacts: arts,
+      reproducer,
+    };
+    await writeJsonAtomic(recordFile, record);
+    return record;
+  } finally {
+    await new Promise((res) => logStream.end(res));
+  }
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { cacheLayout } from '../paths.ts';
+import { buildRevision } from '../pipeline/build-revision.ts';
+import { usageError } from '../errors.ts';
+
+export const parseJobs = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`--jobs wants a positive integer, not ${v}`);
+  return n;
+};
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .description('apply compat + a patch revision and build bzImage out of tree')
+    .option('--series <rev>', 'patch revision (patches/series/<rev>) or a series directory', 'baseline')
+    .option('--config <fragment...>', 'config fragments (kernel-config/<name>.config or paths)')
+    .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
+    .option('--source-url <url>', 'where to download the kernel if it is not cached')
+    .option('--json', 'print the build record')
+    .action(async (opts: { series: string; config?: string[]; jobs: number; sourceUrl?: string; json?: boolean }) => {
+      const rec = await buildRevision({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
+      if (opts.json) console.log(JSON.stringify(rec, null, 2));
+      const bz = rec.artifacts.find((a) => a.name === 'bzImage');
+      console.log(`built ${rec.revision} in ${rec.durationSeconds.toFixed(1)} s (${rec.warningCount} warnings): ${bz?.path}`);
+      console.log(`record: ${rec.outDir}/build.json   log: ${rec.log}`);
+    });
+}

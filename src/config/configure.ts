@@ -1,0 +1,89 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { expectationError, infraError } from '../errors.ts';
+import { makeArgs } from '../build/make-command.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { exists } from '../util/files.ts';
+import type { WorkTree } from '../tree/work-tree.ts';
+import { configHash, mergeConfig, parseConfig, verifyConfig, type Fragment } from './fragments.ts';
+import { indexTreeKconfig, missingDependencies } from './kconfig-deps.ts';
+
+export interface ConfigResult {
+  hash: string;
+  configPath: string;
+  /** false when the build dir already had this configuration */
+  changed: boolean;
+  overrides: ReturnType<typeof mergeConfig>['overrides'];
+}
+
+interface Stamp {
+  configHash: string;
+}
+
+const stampFile = (outDir: string) => join(outDir, '.freeze-rig-config.json');
+const ownerFile = (outDir: string) => join(outDir, '.freeze-rig-tree');
+
+/**
+ * A build dir belongs to one extraction of a work tree. A tree extracted anew
+ * has files older than the objects here, so make would trust stale objects:
+ * such a build dir (or one whose owner is unknown) is started over.
+ */
+export async function claimBuildDir(outDir: string, instance: string): Promise<void> {
+  const owner = await readFile(ownerFile(outDir), 'utf8').catch(() => undefined);
+  if (owner === instance) return;
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  await writeFile(ownerFile(outDir), instance);
+}
+
+/**
+ * allnoconfig, the fragments merged on top, oldconfig, then every requested
+ * symbol verified. Skipped when the build dir already holds exactly this
+ * configuration of this tree instance, so a rerun does not touch .config.
+ */
+export async function configureKernel(
+  tree: WorkTree,
+  outDir: string,
+  fragments: (Fragment & { text: string })[],
+  log: (chunk: string) => void,
+): Promise<ConfigResult> {
+  const hash = configHash(fragments);
+  const configPath = join(outDir, '.config');
+  await claimBuildDir(outDir, tree.instance);
+  const stamp = JSON.parse(await readFile(stampFile(outDir), 'utf8').catch(() => 'null')) as Stamp | null;
+  if (stamp && stamp.configHash === hash && (await exists(configPath))) {
+    return { hash, configPath, changed: false, overrides: [] };
+  }
+  await mkdir(outDir, { recursive: true });
+  await rm(stampFile(outDir), { force: true });
+  const make = async (targets: string[], input?: string) => {
+    const r = await execa('make', makeArgs({ srcDir: tree.dir, outDir, targets }), { input, all: true, reject: false });
+    log(r.all ?? '');
+    if (r.exitCode !== 0) {
+      throw infraError(`make ${targets.join(' ')} failed in ${tree.dir}`, { details: (r.all ?? '').split('\n').slice(-15) });
+    }
+  };
+  await make(['allnoconfig']);
+  const merged = mergeConfig(await readFile(configPath, 'utf8'), fragments);
+  await writeFile(configPath, merged.text);
+  // 2.6.27 has no olddefconfig: answer every new question with its default.
+  await make(['oldconfig'], '\n'.repeat(20000));
+  const final = await readFile(configPath, 'utf8');
+  const bad = verifyConfig(final, merged.requested);
+  if (bad.length) {
+    const index = await indexTreeKconfig(tree.dir);
+    const finalMap = parseConfig(final, '.config').symbols;
+    const details = bad.map((b) => {
+      const deps = missingDependencies(index, b.symbol, finalMap);
+      const why = deps.length ? `; it needs ${deps.map((d) => `CONFIG_${d}`).join(', ')}, which is off` : '';
+      return `CONFIG_${b.symbol}: asked ${b.wanted}, got ${b.got}${why}`;
+    });
+    throw expectationError(`${bad.length} requested config symbol(s) did not stick after oldconfig`, {
+      details,
+      hint: `add the missing dependencies to a fragment in kernel-config/ (fragments: ${fragments.map((f) => f.name).join(', ')})`,
+    });
+  }
+  await writeJsonAtomic(stampFile(outDir), { configHash: hash } satisfies Stamp);
+  return { hash, configPath, changed: true, overrides: merged.overrides };
+}

@@ -1,0 +1,28 @@
+import type { CacheLayout } from '../paths.ts';
+import { ensureSource } from '../source/ensure.ts';
+import { prepareWorkTree } from '../tree/work-tree.ts';
+import { buildKernel, type BuildRecord } from '../build/build-kernel.ts';
+import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
+import { say } from '../util/progress.ts';
+import { loadStack } from './revisions.ts';
+
+export interface BuildRevisionOptions {
+  layout: CacheLayout;
+  revision: string;
+  fragments?: string[];
+  jobs?: number;
+  sourceUrl?: string;
+}
+
+/** source -> tree -> config -> build, for one revision. */
+export async function buildRevision(o: BuildRevisionOptions): Promise<BuildRecord> {
+  const source = await ensureSource(o.layout, o.sourceUrl);
+  const stack = await loadStack(o.revision);
+  const tree = await prepareWorkTree({ layout: o.layout, source, revision: stack.name, patches: stack.patches });
+  say(`work tree ${tree.key}: ${tree.action}` + (tree.action === 'updated' ? ` (popped ${tree.popped}, pushed ${tree.pushed})` : '') + ` -> ${tree.dir}`);
+  for (const a of tree.applied) {
+    for (const h of a.fuzz) say(`finding: ${a.layer}/${a.name} applied hunk #${h.hunk} of ${h.file} with fuzz ${h.fuzz}`);
+  }
+  const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
+  return buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs });
+}

@@ -1,0 +1,78 @@
+/**
+ * Strict reading of the guest's serial console. Lines behind the helper's
+ * prefix are results (one JSON object each); everything else is the kernel,
+ * scanned for the ways a kernel goes wrong. Pure.
+ */
+export const RESULT_PREFIX = '@freeze-rig ';
+
+export type ProblemKind = 'panic' | 'oops' | 'bug' | 'lockdep' | 'soft-lockup' | 'hung-task' | 'warning';
+
+export interface ConsoleProblem {
+  kind: ProblemKind;
+  /** index of the line in the console */
+  line: number;
+  text: string;
+}
+
+export interface ConsoleEvent {
+  line: number;
+  data: Record<string, unknown>;
+}
+
+const PATTERNS: [ProblemKind, RegExp][] = [
+  ['panic', /Kernel panic - not syncing/],
+  ['soft-lockup', /BUG: soft lockup/],
+  ['hung-task', /INFO: task .+ blocked for more than \d+ seconds/],
+  ['lockdep', /\[ (INFO|BUG): .*(lock|locking|deadlock|recursive|circular|inconsistent).*\]|possible (circular|recursive) locking|lock held when returning to user space/],
+  ['oops', /Oops: |general protection fault|unable to handle kernel (NULL pointer dereference|paging request)/],
+  ['bug', /(^|\] )(kernel )?BUG: |kernel BUG at /],
+  ['warning', /WARNING: at /],
+];
+
+/** Strip a printk timestamp "[    1.234567] ". */
+export const stripTimestamp = (line: string) => line.replace(/^\[\s*\d+\.\d+\]\s?/, '');
+
+export function classifyLine(line: string): ProblemKind | undefined {
+  const text = stripTimestamp(line);
+  for (const [kind, re] of PATTERNS) if (re.test(text)) return kind;
+  return undefined;
+}
+
+export interface ParsedConsole {
+  events: ConsoleEvent[];
+  problems: ConsoleProblem[];
+  /** prefix lines that are not valid JSON objects: the protocol was broken */
+  malformed: { line: number; text: string }[];
+}
+
+export function parseConsoleLine(state: ParsedConsole, raw: string, index: number): void {
+  const line = raw.replace(/\r$/, '');
+  const at = line.indexOf(RESULT_PREFIX);
+  if (at >= 0) {
+    const body = line.slice(at + RESULT_PREFIX.length);
+    try {
+      const data = JSON.parse(body) as unknown;
+      if (data && typeof data === 'object' && !Array.isArray(data)) {
+        state.events.push({ line: index, data: data as Record<string, unknown> });
+        return;
+      }
+    } catch {
+      /* fall through */
+    }
+    state.malformed.push({ line: index, text: line });
+    return;
+  }
+  const kind = classifyLine(line);
+  if (kind) state.problems.push({ kind, line: index, text: line });
+}
+
+export function parseConsole(text: string): ParsedConsole {
+  const state: ParsedConsole = { events: [], problems: [], malformed: [] };
+  text.split('\n').forEach((l, i) => parseConsoleLine(state, l, i));
+  return state;
+}
+
+/** The console lines around a line, for a report a human reads. */
+export function excerpt(lines: string[], at: number, before = 10, after = 20): string[] {
+  return lines.slice(Math.max(0, at - before), Math.min(lines.length, at + after + 1));
+}

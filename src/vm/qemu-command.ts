@@ -1,0 +1,40 @@
+/**
+ * QEMU command lines as data (tested without starting QEMU). -nodefaults: no
+ * NIC, no VGA, no default monitor; the guest gets a serial console on
+ * stdio, its disks on virtio, and nothing else.
+ */
+export type Accel = 'kvm' | 'tcg';
+
+export interface VmSpec {
+  kernel: string;
+  initrd: string;
+  /** extra kernel command line, after the rig's own */
+  append?: string;
+  accel: Accel;
+  memoryMiB?: number;
+  disks?: { file: string; format?: 'raw' | 'qcow2' }[];
+  /** QMP on a unix socket (server, no wait) */
+  qmpSocket?: string;
+}
+
+/** console=ttyS0 for the log; panic=-1 reboots at once on panic, and -no-reboot turns that into an exit. */
+export const BASE_APPEND = 'console=ttyS0 panic=-1 loglevel=7';
+
+export function qemuArgs(v: VmSpec): string[] {
+  const args = [
+    '-nodefaults',
+    '-no-user-config',
+    '-display', 'none',
+    '-no-reboot',
+    '-accel', v.accel,
+    ...(v.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    '-m', String(v.memoryMiB ?? 256),
+    '-serial', 'stdio',
+    '-kernel', v.kernel,
+    '-initrd', v.initrd,
+    '-append', [BASE_APPEND, v.append].filter(Boolean).join(' '),
+  ];
+  for (const d of v.disks ?? []) args.push('-drive', `file=${d.file},if=virtio,format=${d.format ?? 'raw'},cache=writeback`);
+  if (v.qmpSocket) args.push('-qmp', `unix:${v.qmpSocket},server=on,wait=off`);
+  return args;
+}

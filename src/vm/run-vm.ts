@@ -1,0 +1,115 @@
+import { createWriteStream } from 'node:fs';
+import { execa } from 'execa';
+import { infraError } from '../errors.ts';
+import { qemuArgs, type VmSpec } from './qemu-command.ts';
+import { parseConsoleLine, type ParsedConsole } from './console.ts';
+import { track } from './processes.ts';
+
+export type VmEnd =
+  /** the guest powered off after its last result */
+  | 'poweroff'
+  /** the kernel panicked (-no-reboot turns panic=-1 into an exit) */
+  | 'panic'
+  /** wall-clock limit reached: killed */
+  | 'timeout'
+  /** the guest printed nothing for too long: killed */
+  | 'silent'
+  /** the console passed its size cap: killed */
+  | 'overflow'
+  /** QEMU exited without the guest finishing */
+  | 'qemu-died';
+
+export interface VmResult extends ParsedConsole {
+  end: VmEnd;
+  exitCode: number | undefined;
+  seconds: number;
+  lines: string[];
+  log: string;
+  stderr: string;
+  argv: string[];
+}
+
+export interface RunVmOptions {
+  spec: VmSpec;
+  /** console log file */
+  log: string;
+  wallSeconds: number;
+  silenceSeconds: number;
+  maxConsoleBytes?: number;
+  /** the event that says the guest is done (default: {"event":"done"}) */
+  isDone?: (data: Record<string, unknown>) => boolean;
+  onEvent?: (data: Record<string, unknown>) => void;
+  onLine?: (line: string) => void;
+  qemu?: string;
+}
+
+export async function runVm(o: RunVmOptions): Promise<VmResult> {
+  const argv = qemuArgs(o.spec);
+  const bin = o.qemu ?? 'qemu-system-x86_64';
+  const state: ParsedConsole = { events: [], problems: [], malformed: [] };
+  const lines: string[] = [];
+  const logStream = createWriteStream(o.log);
+  const started = Date.now();
+  const cap = o.maxConsoleBytes ?? 8 * 1024 * 1024;
+  let bytes = 0;
+  let end: VmEnd | undefined;
+  let done = false;
+  let pending = '';
+
+  const child = execa(bin, argv, { reject: false, buffer: { stdout: false, stderr: true }, stdin: 'ignore', killSignal: 'SIGKILL' });
+  track(child);
+  const kill = (why: VmEnd) => {
+    end ??= why;
+    child.kill('SIGKILL');
+  };
+  let silence = setTimeout(() => kill('silent'), o.silenceSeconds * 1000);
+  const wall = setTimeout(() => kill('timeout'), o.wallSeconds * 1000);
+
+  child.stdout!.on('data', (d: Buffer) => {
+    bytes += d.length;
+    if (bytes > cap) return kill('overflow');
+    logStream.write(d);
+    clearTimeout(silence);
+    silence = setTimeout(() => kill('silent'), o.silenceSeconds * 1000);
+    const parts = (pending + d.toString('utf8')).split('\n');
+    pending = parts.pop() ?? '';
+    for (const raw of parts) {
+      const line = raw.replace(/\r$/, '');
+      const before = state.events.length;
+      parseConsoleLine(state, line, lines.length);
+      lines.push(line);
+      o.onLine?.(line);
+      for (const ev of state.events.slice(before)) {
+        o.onEvent?.(ev.data);
+        if ((o.isDone ?? ((e) => e.event === 'done'))(ev.data)) done = true;
+      }
+    }
+  });
+
+  const r = await child;
+  clearTimeout(silence);
+  clearTimeout(wall);
+  if (pending) {
+    parseConsoleLine(state, pending, lines.length);
+    lines.push(pending);
+  }
+  await new Promise((res) => logStream.end(res));
+  if ((r as { code?: string }).code === 'ENOENT') {
+    throw infraError(`${bin} is not installed`, { hint: 'apt-get install --no-install-recommends qemu-system-x86 (or run: freeze-rig doctor)' });
+  }
+  if (!end) {
+    if (state.problems.some((p) => p.kind === 'panic')) end = 'panic';
+    else if (done && r.exitCode === 0) end = 'poweroff';
+    else end = 'qemu-died';
+  }
+  return {
+    ...state,
+    end,
+    exitCode: r.exitCode,
+    seconds: (Date.now() - started) / 1000,
+    lines,
+    log: o.log,
+    stderr: String(r.stderr ?? ''),
+    argv: [bin, ...argv],
+  };
+}
