@@ -30,6 +30,8 @@ export function emptySummary(): BuildLogSummary {
 
 const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
 const STEP = /^ {2}([A-Z][A-Z0-9_]*(?: \[M\])?) +(\S.*)$/;
+/** ld's own warnings: no line or column; the object (or ld) stands as the file. */
+const LD_WARNING = /^(?:\/usr\/bin\/)?ld: (?:(.+?): )?warning: (.*)$/;
 
 /** Paths relative to the kernel tree, so logs from different trees compare. */
 export function relativeTo(path: string, srcDir?: string): string {
@@ -59,6 +61,11 @@ export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string
     };
     (d.kind === 'warning' ? s.warnings : s.errors).push(d);
     return d.kind;
+  }
+  m = LD_WARNING.exec(line);
+  if (m) {
+    s.warnings.push({ file: relativeTo(m[1] ?? 'ld', srcDir), line: 0, column: 0, kind: 'warning', message: m[2]! });
+    return 'warning';
   }
   if (/^make(\[\d+\])?: \*\*\* /.test(line) || /undefined reference to|ld: .*(error|cannot find)/.test(line)) {
     s.failures.push(line.trim());

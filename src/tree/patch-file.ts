@@ -60,7 +60,7 @@ export function parsePatchOutput(out: string): PatchReport {
       hunks.push({ file, hunk: Number(m[1]), line: Number(m[2]), fuzz, offset, status: fuzz ? 'fuzz' : offset ? 'offset' : 'ok' });
     } else if ((m = /^Hunk #(\d+) FAILED at (\d+)\.?$/.exec(line))) {
       hunks.push({ file, hunk: Number(m[1]), line: Number(m[2]), status: 'failed' });
-    } else if (line.trim() && !/hunks? FAILED -- saving rejects|^Hunk #\d+ succeeded/.test(line)) {
+    } else if (line.trim() && !/^\d+ out of \d+ hunks? (FAILED|ignored)/.test(line)) {
       other.push(line);
     }
   }

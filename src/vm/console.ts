@@ -24,7 +24,7 @@ const PATTERNS: [ProblemKind, RegExp][] = [
   ['soft-lockup', /BUG: soft lockup/],
   ['hung-task', /INFO: task .+ blocked for more than \d+ seconds/],
   ['lockdep', /\[ (INFO|BUG): .*(lock|locking|deadlock|recursive|circular|inconsistent).*\]|possible (circular|recursive) locking|lock held when returning to user space/],
-  ['oops', /Oops: |general protection fault|unable to handle kernel (NULL pointer dereference|paging request)/],
+  ['oops', /Oops: |general protection fault|[Uu]nable to handle kernel (NULL pointer dereference|paging request)/],
   ['bug', /(^|\] )(kernel )?BUG: |kernel BUG at /],
   ['warning', /WARNING: at /],
 ];

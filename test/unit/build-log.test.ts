@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { newWarnings, parseBuildLog, type Diagnostic } from '../../src/build/build-log.ts';
+import { compilerCommand, makeArgs, shellLine } from '../../src/build/make-command.ts';
+
+const fixture = (name: string) => new URL(`../fixtures/build-logs/${name}`, import.meta.url);
+
+describe('kbuild logs (a real gcc 12 build of 2.6.27 + compat, allnoconfig + rig fragments)', async () => {
+  const log = gunzipSync(await readFile(fixture('gcc12-2.6.27-allno-qemu.log.gz'))).toString();
+  const s = parseBuildLog(log, '/SRC');
+
+  it('counts compiled units and every warning', () => {
+    expect(s.compiled).toBe(693); // grep -c '^  CC  '
+    expect(s.warnings).toHaveLength(1061); // grep -c ': warning:'
+    expect(s.errors).toHaveLength(0);
+    expect(s.failures).toHaveLength(0);
+  });
+
+  it('keeps file, line, column, message and flag, relative to the tree', () => {
+    expect(s.warnings[0]).toEqual({
+      file: 'include/linux/log2.h',
+      line: 22,
+      column: 1,
+      kind: 'warning',
+      message: 'ignoring attribute ‘noreturn’ because it conflicts with attribute ‘const’',
+      flag: '-Wattributes',
+    });
+  });
+
+  it('reads errors and make failures', () => {
+    const f = parseBuildLog(
+      [
+        '  CC      block/blk-core.o',
+        '/SRC/block/blk-core.c:1510:17: error: expected expression before ‘}’ token',
+        'make[2]: *** [/SRC/scripts/Makefile.build:213: block/blk-core.o] Error 1',
+        'kernel/built-in.o: In function `mutex_lock\':',
+        "mutex.c:(.text+0x1a): undefined reference to `__mutex_lock_slowpath'",
+      ].join('\n'),
+      '/SRC',
+    );
+    expect(f.errors[0]).toMatchObject({ file: 'block/blk-core.c', line: 1510, kind: 'error' });
+    expect(f.failures).toHaveLength(2);
+  });
+
+  it('finds the warnings a revision adds, ignoring moved line numbers', () => {
+    const w = (file: string, line: number, message: string): Diagnostic => ({ file, line, column: 1, kind: 'warning', message });
+    const base = [w('fs/ioctl.c', 10, 'unused variable ‘x’'), w('fs/buffer.c', 5, 'old')];
+    const now = [w('fs/ioctl.c', 14, 'unused variable ‘x’'), w('fs/buffer.c', 5, 'old'), w('fs/ioctl.c', 99, 'new one')];
+    expect(newWarnings(base, now)).toEqual([w('fs/ioctl.c', 99, 'new one')]);
+  });
+});
+
+describe('make command lines', () => {
+  it('builds out of tree with the gcc 12 flags inside CC', () => {
+    expect(makeArgs({ srcDir: '/t/linux', outDir: '/b/x', targets: ['bzImage'], jobs: 2, ccache: true })).toEqual([
+      '-C',
+      '/t/linux',
+      'O=/b/x',
+      'ARCH=x86_64',
+      'CC=ccache gcc -fno-pie -no-pie -fno-stack-protector -fcf-protection=none -fgnu89-inline',
+      'HOSTCC=gcc',
+      '-j2',
+      'bzImage',
+    ]);
+    expect(compilerCommand(false).startsWith('gcc ')).toBe(true);
+  });
+
+  it('quotes a reproducer for the shell', () => {
+    expect(shellLine(['make', 'CC=gcc -fno-pie', "it's"])).toBe(`make 'CC=gcc -fno-pie' 'it'\\''s'`);
+  });
+});

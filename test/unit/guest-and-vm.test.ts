@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { cpioNewc } from '../../src/guest/cpio.ts';
+import { buildInitramfs, initramfsEntries } from '../../src/guest/initramfs.ts';
+import { helperCompileArgs } from '../../src/guest/helper-build.ts';
+import { qemuArgs } from '../../src/vm/qemu-command.ts';
+import { classifyLine, excerpt, parseConsole } from '../../src/vm/console.ts';
+import { chooseAccel } from '../../src/vm/accel.ts';
+
+/** Reads newc records back: [name, mode, filesize, rdevmajor, rdevminor]. */
+function readNewc(buf: Buffer): [string, number, number, number, number][] {
+  const out: [string, number, number, number, number][] = [];
+  let off = 0;
+  for (;;) {
+    expect(buf.toString('ascii', off, off + 6)).toBe('070701');
+    const f = (i: number) => parseInt(buf.toString('ascii', off + 6 + i * 8, off + 14 + i * 8), 16);
+    const namesize = f(11);
+    const filesize = f(6);
+    const name = buf.toString('utf8', off + 110, off + 110 + namesize - 1);
+    out.push([name, f(1), filesize, f(9), f(10)]);
+    off += 110 + namesize;
+    off += (4 - (off % 4)) % 4;
+    off += filesize;
+    off += (4 - (off % 4)) % 4;
+    if (name === 'TRAILER!!!') return out;
+  }
+}
+
+describe('initramfs', () => {
+  const init = Buffer.from('\x7fELF fake init');
+
+  it('is byte-for-byte reproducible and independent of input order', () => {
+    const a = initramfsEntries({ init, files: [{ path: 'etc/plan', data: Buffer.from('x') }] });
+    expect(cpioNewc(a).equals(cpioNewc([...a].reverse()))).toBe(true);
+    expect(buildInitramfs({ init }).equals(buildInitramfs({ init }))).toBe(true);
+  });
+
+  it('holds /dev/console (the kernel opens it before init runs) and an executable /init', () => {
+    const recs = readNewc(cpioNewc(initramfsEntries({ init })));
+    const byName = new Map(recs.map((r) => [r[0], r]));
+    expect(byName.get('dev/console')).toEqual(['dev/console', 0o020600, 0, 5, 1]);
+    expect(byName.get('init')![1]).toBe(0o100755);
+    expect(byName.get('init')![2]).toBe(init.length);
+    expect(recs.at(-1)![0]).toBe('TRAILER!!!');
+    // parents come before children
+    expect(recs.findIndex((r) => r[0] === 'dev')).toBeLessThan(recs.findIndex((r) => r[0] === 'dev/console'));
+  });
+
+  it('creates the parent directories of extra files', () => {
+    const names = initramfsEntries({ init, files: [{ path: '/opt/work/fsstress', data: Buffer.from('') }] }).map((e) => e.path);
+    expect(names).toEqual(expect.arrayContaining(['opt', 'opt/work', 'opt/work/fsstress']));
+  });
+
+  it('compiles the helper statically, warnings as errors', () => {
+    const args = helperCompileArgs('/o/h', '/b/usr/include');
+    expect(args.slice(0, 5)).toEqual(['-static', '-O2', '-Wall', '-Wextra', '-Werror']);
+    expect(args).toContain('/b/usr/include');
+  });
+});
+
+describe('QEMU command line', () => {
+  it('has no network, no display, a serial console and virtio disks', () => {
+    const a = qemuArgs({
+      kernel: 'bz',
+      initrd: 'i.gz',
+      accel: 'tcg',
+      append: 'freeze_rig.plan=x',
+      disks: [{ file: 'ext3.img' }],
+      qmpSocket: '/r/qmp.sock',
+    });
+    expect(a).toContain('-nodefaults');
+    expect(a.join(' ')).not.toMatch(/-net|-nic|netdev/);
+    expect(a[a.indexOf('-serial') + 1]).toBe('stdio');
+    expect(a[a.indexOf('-append') + 1]).toBe('console=ttyS0 panic=-1 loglevel=7 freeze_rig.plan=x');
+    expect(a[a.indexOf('-drive') + 1]).toBe('file=ext3.img,if=virtio,format=raw,cache=writeback');
+    expect(a[a.indexOf('-qmp') + 1]).toBe('unix:/r/qmp.sock,server=on,wait=off');
+    expect(a).toContain('-no-reboot');
+    expect(a).not.toContain('-cpu');
+    expect(qemuArgs({ kernel: 'k', initrd: 'i', accel: 'kvm' })).toContain('-cpu');
+  });
+
+  it('uses TCG unless told otherwise or KVM is proven', async () => {
+    expect(await chooseAccel({ FREEZE_RIG_ACCEL: 'kvm' })).toBe('kvm');
+    expect(await chooseAccel({})).toBe('tcg');
+  });
+});
+
+describe('serial console', () => {
+  it.each([
+    ['[    2.345678] Kernel panic - not syncing: Attempted to kill init!', 'panic'],
+    ['Kernel panic - not syncing: VFS: Unable to mount root fs', 'panic'],
+    ['BUG: soft lockup - CPU#0 stuck for 61s! [xfs_io:312]', 'soft-lockup'],
+    ['INFO: task writer:77 blocked for more than 120 seconds.', 'hung-task'],
+    ['[ BUG: lock held when returning to user space! ]', 'lockdep'],
+    ['[ INFO: possible circular locking dependency detected ]', 'lockdep'],
+    ['Unable to handle kernel NULL pointer dereference at 0000000000000008 RIP:', 'oops'],
+    ['Oops: 0002 [1] PREEMPT', 'oops'],
+    ['kernel BUG at fs/buffer.c:234!', 'bug'],
+    ['BUG: unable to handle kernel paging request at ffff', 'oops'],
+    ['WARNING: at fs/super.c:123 thaw_bdev+0x1/0x2()', 'warning'],
+    ['ACPI: Preparing to enter system sleep state S5', undefined],
+    ['EXT3-fs: mounted filesystem with ordered data mode.', undefined],
+  ])('%s -> %s', (line, kind) => expect(classifyLine(line)).toBe(kind));
+
+  it('takes results only behind the prefix, as JSON objects, and flags broken ones', () => {
+    const c = parseConsole(
+      ['Linux version 2.6.27', '@freeze-rig {"event":"hello","release":"2.6.27"}', '@freeze-rig {"event":', '@freeze-rig [1,2]', 'random text {"event":"fake"}'].join('\n'),
+    );
+    expect(c.events).toEqual([{ line: 1, data: { event: 'hello', release: '2.6.27' } }]);
+    expect(c.malformed.map((m) => m.line)).toEqual([2, 3]);
+  });
+
+  it('cuts an excerpt around a line', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `l${i}`);
+    expect(excerpt(lines, 50, 2, 3)).toEqual(['l48', 'l49', 'l50', 'l51', 'l52', 'l53']);
+    expect(excerpt(lines, 0, 5, 1)).toEqual(['l0', 'l1']);
+  });
+});

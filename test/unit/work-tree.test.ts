@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { prepareWorkTree } from '../../src/tree/work-tree.ts';
+import { cacheLayout } from '../../src/paths.ts';
+import type { CachedSource } from '../../src/source/cache.ts';
+import type { LoadedPatch } from '../../src/tree/series.ts';
+import { RigError } from '../../src/errors.ts';
+import { rawTar } from '../helpers/raw-tar.ts';
+import { useTmp } from '../helpers/tmp.ts';
+
+const original = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
+
+function patchFor(name: string, layer: string, from: string, to: string): LoadedPatch {
+  const n = Number(from.split(' ')[1]);
+  const before = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);
+  const ctx = (a: number, b: number) => before.slice(a - 1, b).map((l) => ` ${l}`);
+  const text = [`--- a/f.txt`, `+++ b/f.txt`, `@@ -${n - 3},7 +${n - 3},7 @@`, ...ctx(n - 3, n - 1), `-${from}`, `+${to}`, ...ctx(n + 1, n + 3), ''].join('\n');
+  return { name, layer, strip: 1, file: `/series/${name}`, text, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+async function fakeSource(dir: string): Promise<CachedSource> {
+  const tarball = join(dir, 'src.tar');
+  await writeFile(tarball, rawTar([{ path: 'k/f.txt', data: original }, { path: 'k/g.txt', data: 'untouched\n' }]));
+  return { treeId: 'f'.repeat(40), version: 'test', prefix: 'k', files: 2, bytes: 0, origin: 'test', importedAt: '', tarball };
+}
+
+describe('work trees', () => {
+  const tmp = useTmp();
+
+  it('extracts, reuses when unchanged, and pops only what changed', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const p1 = patchFor('0001-a.patch', 'compat', 'line 5', 'LINE 5');
+    const p2 = patchFor('0002-b.patch', 'rev', 'line 20', 'LINE 20');
+    const t1 = await prepareWorkTree({ layout, source, revision: 'rev', patches: [p1, p2] });
+    expect(t1.action).toBe('extracted');
+    expect(await readFile(join(t1.dir, 'f.txt'), 'utf8')).toContain('LINE 5\n');
+    const gBefore = (await stat(join(t1.dir, 'g.txt'))).mtimeMs;
+
+    const t2 = await prepareWorkTree({ layout, source, revision: 'rev', patches: [p1, p2] });
+    expect(t2).toMatchObject({ action: 'reused', popped: 0, pushed: 0, instance: t1.instance });
+
+    const p2b = patchFor('0002-b.patch', 'rev', 'line 20', 'LINE twenty');
+    const t3 = await prepareWorkTree({ layout, source, revision: 'rev', patches: [p1, p2b] });
+    expect(t3).toMatchObject({ action: 'updated', popped: 1, pushed: 1, instance: t1.instance });
+    const text = await readFile(join(t3.dir, 'f.txt'), 'utf8');
+    expect(text).toContain('LINE twenty\n');
+    expect(text).not.toContain('LINE 20\n');
+    expect(text).toContain('LINE 5\n');
+    // untouched files keep their mtime: the build stays incremental
+    expect((await stat(join(t3.dir, 'g.txt'))).mtimeMs).toBe(gBefore);
+  });
+
+  it('never reuses an interrupted preparation', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const p1 = patchFor('0001-a.patch', 'compat', 'line 5', 'LINE 5');
+    const t1 = await prepareWorkTree({ layout, source, revision: 'r', patches: [p1] });
+    const stateFile = join(t1.dir, '..', 'state.json');
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    await writeFile(stateFile, JSON.stringify({ ...state, status: 'busy' }));
+    const t2 = await prepareWorkTree({ layout, source, revision: 'r', patches: [p1] });
+    expect(t2.action).toBe('extracted');
+    expect(t2.instance).not.toBe(t1.instance);
+  });
+
+  it('names the patch and the hunk that does not apply, and leaves the tree consistent', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const good = patchFor('0001-a.patch', 'compat', 'line 5', 'LINE 5');
+    const bad = patchFor('0002-bad.patch', 'generic-v2', 'line 20', 'LINE 20');
+    // the line it removes is not in the tree: no fuzz can save it
+    bad.text = bad.text.replace('-line 20\n', '-line twenty\n');
+    const err = await prepareWorkTree({ layout, source, revision: 'r', patches: [good, bad] }).catch((e) => e);
+    expect(err).toBeInstanceOf(RigError);
+    expect(err.kind).toBe('expectation');
+    expect(err.message).toMatch(/generic-v2\/0002-bad.patch does not apply/);
+    expect(err.details.join('\n')).toMatch(/hunk #1 of f.txt FAILED at line 17/);
+    expect(err.details.join('\n')).toContain('-line twenty');
+    // the good patch stays applied and recorded; the next run continues from there
+    const again = await prepareWorkTree({ layout, source, revision: 'r', patches: [good] });
+    expect(again).toMatchObject({ action: 'reused', popped: 0, pushed: 0 });
+  });
+
+  it('applies with fuzz but records it as a finding', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const fuzzy = patchFor('0001-fuzzy.patch', 'rev', 'line 20', 'LINE 20');
+    fuzzy.text = fuzzy.text.replace(' line 17\n', ' line seventeen\n');
+    const t = await prepareWorkTree({ layout, source, revision: 'r', patches: [fuzzy] });
+    expect(t.applied[0]!.fuzz).toEqual([expect.objectContaining({ file: 'f.txt', hunk: 1, fuzz: 1 })]);
+  });
+
+  it('refuses a patch that writes outside the tree', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const evil = { ...patchFor('0001-evil.patch', 'rev', 'line 5', 'x') };
+    evil.text = evil.text.replace('--- a/f.txt', '--- a/../../etc/x').replace('+++ b/f.txt', '+++ b/../../etc/x');
+    await expect(prepareWorkTree({ layout, source, revision: 'r', patches: [evil] })).rejects.toThrow(/writes outside the kernel tree/);
+  });
+});
