@@ -28,6 +28,13 @@ describe('kbuild logs (a real gcc 12 build of 2.6.27 + compat, allnoconfig + rig
     });
   });
 
+  it('reads a real link failure: 2.6.27 without the mutex compat patch (non-debug config)', async () => {
+    const failed = parseBuildLog(gunzipSync(await readFile(fixture('gcc12-2.6.27-nodebug-without-mutex-compat.log.gz'))).toString(), '/SRC');
+    expect(failed.errors).toHaveLength(0);
+    expect(failed.failures.some((f) => f.includes("undefined reference to `__mutex_lock_slowpath'"))).toBe(true);
+    expect(failed.failures.at(-1)).toMatch(/^make: \*\*\* .*Error 2$/);
+  });
+
   it('reads errors and make failures', () => {
     const f = parseBuildLog(
       [

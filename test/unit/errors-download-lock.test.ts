@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RigError, EXIT, expectationError, infraError, inputError, usageError } from '../../src/errors.ts';
@@ -40,7 +40,7 @@ describe('paths and settings', () => {
 describe('download (a real HTTP server on loopback)', () => {
   const tmp = useTmp();
 
-  async function serve(handler: Parameters<typeof createServer>[0]): Promise<{ url: string; server: Server }> {
+  async function serve(handler: RequestListener): Promise<{ url: string; server: Server }> {
     const server = createServer(handler);
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
     const addr = server.address() as { port: number };
