@@ -1,6 +1,8 @@
 import type { CacheLayout } from '../paths.ts';
 import { ensureSource } from '../source/ensure.ts';
-import { prepareWorkTree } from '../tree/work-tree.ts';
+import { join } from 'node:path';
+import { prepareWorkTree, treeKey } from '../tree/work-tree.ts';
+import { withLock } from '../util/lock.ts';
 import { buildKernel, type BuildRecord } from '../build/build-kernel.ts';
 import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
 import { say } from '../util/progress.ts';
@@ -14,10 +16,23 @@ export interface BuildRevisionOptions {
   sourceUrl?: string;
 }
 
-/** source -> tree -> config -> build, for one revision. */
+/**
+ * source -> tree -> config -> build, for one revision. A second run of the
+ * same revision waits: it must neither change the tree under this build nor
+ * share its build dir.
+ */
 export async function buildRevision(o: BuildRevisionOptions): Promise<BuildRecord> {
   const source = await ensureSource(o.layout, o.sourceUrl);
   const stack = await loadStack(o.revision);
+  const lock = join(o.layout.locks, `revision-${treeKey(source, stack.name)}.lock`);
+  return withLock(lock, () => prepareAndBuild(o, source, stack), (pid) => say(`waiting for ${stack.name}: pid ${pid} is building it`));
+}
+
+async function prepareAndBuild(
+  o: BuildRevisionOptions,
+  source: Awaited<ReturnType<typeof ensureSource>>,
+  stack: Awaited<ReturnType<typeof loadStack>>,
+): Promise<BuildRecord> {
   const tree = await prepareWorkTree({ layout: o.layout, source, revision: stack.name, patches: stack.patches });
   say(`work tree ${tree.key}: ${tree.action}` + (tree.action === 'updated' ? ` (popped ${tree.popped}, pushed ${tree.pushed})` : '') + ` -> ${tree.dir}`);
   for (const a of tree.applied) {

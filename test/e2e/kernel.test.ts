@@ -7,6 +7,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:http';
+import { fetchSource } from '../../src/source/ensure.ts';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
@@ -100,6 +103,25 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
       await rm(out, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('source fetch downloads from a mirror (loopback HTTP), verifies the tree id and caches it', async () => {
+    const cache = await mkdtemp(join(tmpdir(), 'freeze-rig-cache-'));
+    const server = createServer((_req, res) => {
+      res.writeHead(200);
+      createReadStream(source!.tarball).pipe(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const got = await fetchSource(cacheLayout(cache), `http://127.0.0.1:${port}/pub/linux-2.6.27.tar`);
+      expect(got.treeId).toBe(LINUX_2_6_27.treeId);
+      expect(got.files).toBe(LINUX_2_6_27.files);
+      expect(got.tarball.startsWith(cache)).toBe(true);
+    } finally {
+      server.close();
+      await rm(cache, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('reports a patch that does not apply by patch and hunk', async () => {
     const err = await buildRevision({ layout, revision: repoPath('test/fixtures/series/broken-hunk') }).catch((e) => e);

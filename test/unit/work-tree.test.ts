@@ -54,6 +54,20 @@ describe('work trees', () => {
     expect((await stat(join(t3.dir, 'g.txt'))).mtimeMs).toBe(gBefore);
   });
 
+  it('lets two runs prepare the same tree at once: one extracts, the other waits and reuses', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const p1 = patchFor('0001-a.patch', 'compat', 'line 5', 'LINE 5');
+    const [a, b] = await Promise.all([
+      prepareWorkTree({ layout, source, revision: 'r', patches: [p1] }),
+      prepareWorkTree({ layout, source, revision: 'r', patches: [p1] }),
+    ]);
+    expect([a.action, b.action].sort()).toEqual(['extracted', 'reused']);
+    expect(a.instance).toBe(b.instance);
+    expect(await readFile(join(a.dir, 'f.txt'), 'utf8')).toContain('LINE 5\n');
+  });
+
   it('never reuses an interrupted preparation', async () => {
     const root = await tmp();
     const layout = cacheLayout(root);
