@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
 import { buildRevision } from '../pipeline/build-revision.ts';
-import { bootSmoke } from '../pipeline/boot-smoke.ts';
+import { runScenarios } from '../pipeline/run-scenarios.ts';
+import { loadManifest } from '../scenarios/manifest.ts';
+import { revisionDir } from '../pipeline/revisions.ts';
+import { expectationError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { say } from '../util/progress.ts';
 import { parseJobs } from './build.ts';
@@ -23,17 +26,23 @@ export function registerRun(program: Command): void {
     .action(async (opts: { series: string[]; config?: string[]; jobs: number; out?: string; sourceUrl?: string }) => {
       const layout = cacheLayout();
       const runDir = resolve(opts.out ?? join('runs', runDirName()));
-      const results = [];
+      const revisions = [];
       for (const revision of opts.series) {
+        const manifest = await loadManifest(revisionDir(revision).dir);
         const rec = await buildRevision({ layout, revision, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
-        const bz = rec.artifacts.find((a) => a.name === 'bzImage')!;
-        say(`${revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting ${bz.path}`);
-        const smoke = await bootSmoke(bz.path, join(runDir, revision), rec.kernel.version, 'smoke');
-        say(`${revision}: booted Linux ${smoke.release} under ${smoke.accel} in ${smoke.seconds.toFixed(1)} s`);
-        results.push({ revision, build: rec, boot: smoke });
+        say(`${revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting ext3 and XFS guests`);
+        const { results, boots } = await runScenarios(rec, manifest, runDir);
+        for (const b of boots) say(`${revision}/${b.fs}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
+        for (const r of results) console.log(`${r.status.toUpperCase().padEnd(5)} ${rec.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(14)} ${r.observed.split('\n')[0]}`);
+        revisions.push({ revision, manifest, build: rec, boots, results });
         await writeJsonAtomic(join(runDir, revision, 'build.json'), rec);
       }
-      await writeJsonAtomic(join(runDir, 'run.json'), { complete: true, results });
+      const all = revisions.flatMap((r) => r.results);
+      await writeJsonAtomic(join(runDir, 'run.json'), { complete: true, revisions });
+      const counts = ['pass', 'fail', 'skip', 'error'].map((s) => `${all.filter((r) => r.status === s).length} ${s}`).join(', ');
+      console.log(`${counts}  (run directory: ${runDir})`);
+      const bad = all.filter((r) => r.status === 'fail' || r.status === 'error');
+      if (bad.length) throw expectationError(`${bad.length} scenario(s) did not meet their revision's manifest`, { hint: `console logs and run.json in ${runDir}` });
       console.log(`run directory: ${runDir}`);
     });
 }

@@ -6,10 +6,12 @@ import { repoPath } from '../paths.ts';
 import { sha256 } from '../util/files.ts';
 
 export const HELPER_SOURCE = repoPath('rig', 'guest', 'freeze-helper.c');
+/** The one file that includes the kernel's exported headers. */
+export const HELPER_KERNEL_SOURCE = repoPath('rig', 'guest', 'kernel-ioctls.c');
 
 /** argv for musl-gcc: static, warnings on, optional kernel header dir. Pure. */
 export function helperCompileArgs(out: string, includeDir?: string): string[] {
-  return ['-static', '-O2', '-Wall', '-Wextra', '-Werror', ...(includeDir ? ['-I', includeDir] : []), '-o', out, HELPER_SOURCE];
+  return ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, HELPER_SOURCE, ...(includeDir ? ['-I', includeDir] : []), HELPER_KERNEL_SOURCE];
 }
 
 /**
@@ -17,8 +19,9 @@ export function helperCompileArgs(out: string, includeDir?: string): string[] {
  * headers are unchanged (the name carries their hash).
  */
 export async function buildHelper(outDir: string, includeDir?: string): Promise<string> {
-  const src = await readFile(HELPER_SOURCE);
-  const key = sha256(Buffer.concat([src, Buffer.from(includeDir ?? '')])).slice(0, 16);
+  const src = Buffer.concat([await readFile(HELPER_SOURCE), await readFile(HELPER_KERNEL_SOURCE)]);
+  const fsH = includeDir ? await readFile(join(includeDir, 'linux/fs.h')).catch(() => Buffer.from('')) : Buffer.from('');
+  const key = sha256(Buffer.concat([src, Buffer.from(includeDir ?? ''), fsH])).slice(0, 16);
   const out = join(outDir, `freeze-helper-${key}`);
   if (await stat(out).then(() => true, () => false)) return out;
   await mkdir(outDir, { recursive: true });

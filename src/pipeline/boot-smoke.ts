@@ -7,6 +7,8 @@ import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { excerpt } from '../vm/console.ts';
 import { chooseAccel } from '../vm/accel.ts';
 import { shellLine } from '../build/make-command.ts';
+import { installHeaders } from '../build/headers.ts';
+import type { BuildRecord } from '../build/build-kernel.ts';
 
 export interface SmokeResult {
   release: string;
@@ -20,9 +22,11 @@ export interface SmokeResult {
  * Boots a bzImage with the guest helper as /init and checks that it reports
  * the kernel's release: the proof that the build boots to userspace.
  */
-export async function bootSmoke(bzImage: string, runDir: string, expectRelease: string, tag = 'smoke'): Promise<SmokeResult> {
+export async function bootSmoke(rec: BuildRecord, runDir: string, tag = 'smoke'): Promise<SmokeResult> {
   await mkdir(runDir, { recursive: true });
-  const helper = await buildHelper(join(runDir, '..', '.guest'));
+  const bzImage = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
+  const expectRelease = rec.kernel.version;
+  const helper = await buildHelper(join(rec.outDir, 'guest'), await installHeaders(rec.tree.dir, rec.outDir));
   const initrd = join(runDir, `${tag}-initramfs.cpio.gz`);
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper) }));
   const accel = await chooseAccel();
