@@ -7,7 +7,7 @@ import type { CacheLayout } from '../paths.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
 import type { CachedSource } from '../source/cache.ts';
 import { configureKernel } from '../config/configure.ts';
-import type { Fragment } from '../config/fragments.ts';
+import { configHash, type Fragment } from '../config/fragments.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
 import { progress } from '../util/progress.ts';
@@ -50,17 +50,11 @@ export interface BuildOptions {
 export const buildDirFor = (layout: CacheLayout, tree: WorkTree, cfgHash: string) =>
   join(layout.builds, `${tree.key}-${cfgHash.slice(0, 12)}`);
 
-async function ccacheInstalled(): Promise<boolean> {
-  const r = await execa('ccache', ['--version'], { reject: false });
-  return r.exitCode === 0;
-}
-
 /**
  * An out-of-tree (O=) build of bzImage. The full log is kept beside the
  * objects; build.json is written last, so its presence means a whole build.
  */
 export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
-  const { configHash } = await import('../config/fragments.ts');
   const cfgHash = configHash(o.fragments);
   const outDir = buildDirFor(o.layout, o.tree, cfgHash);
   await mkdir(outDir, { recursive: true });
@@ -72,7 +66,9 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   const write = (s: string) => logStream.write(s.endsWith('\n') ? s : s + '\n');
   const started = Date.now();
   const jobs = o.jobs ?? 2;
-  const ccache = o.ccache ?? (await ccacheInstalled());
+  // One probe of the toolchain serves the record and the ccache decision.
+  const toolchain = await toolchainVersions();
+  const ccache = o.ccache ?? toolchain.ccache !== 'not installed';
   const targets = o.targets ?? ['bzImage'];
   try {
     const cfg = await configureKernel(o.tree, outDir, o.fragments, write);
@@ -133,7 +129,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       revision: o.tree.revision,
       tree: { dir: o.tree.dir, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
       config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
-      toolchain: await toolchainVersions(),
+      toolchain,
       compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
       jobs,
       ccache,

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { commandMissing } from '../util/exec.ts';
 
 /**
  * The host toolchain, data-driven: what each tool is, which Debian package
@@ -41,7 +42,7 @@ export interface ToolStatus {
 
 export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
   const r = await execa(spec.name, spec.versionArgs, { reject: false, all: true, timeout: 10_000 });
-  const failed = (r as { code?: string }).code === 'ENOENT' || r.failed && r.exitCode === undefined;
+  const failed = commandMissing(r) || (r.failed && r.exitCode === undefined);
   if (failed) return { spec, found: false };
   const first = (r.all ?? '').split('\n').find((l) => l.trim()) ?? '';
   return { spec, found: true, version: first.trim() };

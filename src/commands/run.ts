@@ -43,6 +43,5 @@ export function registerRun(program: Command): void {
       console.log(`${counts}  (run directory: ${runDir})`);
       const bad = all.filter((r) => r.status === 'fail' || r.status === 'error');
       if (bad.length) throw expectationError(`${bad.length} scenario(s) did not meet their revision's manifest`, { hint: `console logs and run.json in ${runDir}` });
-      console.log(`run directory: ${runDir}`);
     });
 }

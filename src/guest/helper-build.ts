@@ -1,9 +1,10 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { infraError } from '../errors.ts';
 import { repoPath } from '../paths.ts';
-import { sha256 } from '../util/files.ts';
+import { exists, sha256 } from '../util/files.ts';
+import { commandMissing } from '../util/exec.ts';
 
 export const HELPER_SOURCE = repoPath('rig', 'guest', 'freeze-helper.c');
 /** The one file that includes the kernel's exported headers. */
@@ -23,14 +24,14 @@ export async function buildHelper(outDir: string, includeDir?: string): Promise<
   const fsH = includeDir ? await readFile(join(includeDir, 'linux/fs.h')).catch(() => Buffer.from('')) : Buffer.from('');
   const key = sha256(Buffer.concat([src, Buffer.from(includeDir ?? ''), fsH])).slice(0, 16);
   const out = join(outDir, `freeze-helper-${key}`);
-  if (await stat(out).then(() => true, () => false)) return out;
+  if (await exists(out)) return out;
   await mkdir(outDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   const r = await execa('musl-gcc', helperCompileArgs(tmp, includeDir), { reject: false, all: true });
-  if ((r as { code?: string }).code === 'ENOENT') {
+  if (commandMissing(r)) {
     throw infraError('musl-gcc is not installed', { hint: 'apt-get install musl-tools (or run: freeze-rig doctor)' });
   }
   if (r.exitCode !== 0) throw infraError('the guest helper does not compile', { details: (r.all ?? '').split('\n').slice(0, 20) });
-  await execa('mv', [tmp, out]);
+  await rename(tmp, out);
   return out;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
@@ -7,6 +7,7 @@ import { RigError, expectationError, inputError, infraError } from '../errors.ts
 import type { CacheLayout } from '../paths.ts';
 import type { CachedSource } from '../source/cache.ts';
 import { writeJsonAtomic, tempSibling } from '../util/atomic.ts';
+import { exists } from '../util/files.ts';
 import { withLock } from '../util/lock.ts';
 import { progress, say } from '../util/progress.ts';
 import { commonPrefix, patchKey, type LoadedPatch } from './series.ts';
@@ -125,10 +126,7 @@ export async function prepareWorkTree(o: PrepareOptions): Promise<WorkTree> {
   const wanted = o.patches.map(patchKey);
   return withLock(join(o.layout.locks, `tree-${key}.lock`), async () => {
     let state = await readState(stateFile);
-    const present = await stat(dir).then(
-      () => true,
-      () => false,
-    );
+    const present = await exists(dir);
     let action: WorkTree['action'] = 'reused';
     let popped = 0;
     if (state && state.status === 'ready' && present && state.sourceTreeId === o.source.treeId) {

@@ -4,6 +4,7 @@ import { infraError } from '../errors.ts';
 import { qemuArgs, type VmSpec } from './qemu-command.ts';
 import { parseConsoleLine, type ParsedConsole } from './console.ts';
 import { track } from './processes.ts';
+import { commandMissing } from '../util/exec.ts';
 
 export type VmEnd =
   /** the guest powered off after its last result */
@@ -94,7 +95,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     lines.push(pending);
   }
   await new Promise((res) => logStream.end(res));
-  if ((r as { code?: string }).code === 'ENOENT') {
+  if (commandMissing(r)) {
     throw infraError(`${bin} is not installed`, { hint: 'apt-get install --no-install-recommends qemu-system-x86 (or run: freeze-rig doctor)' });
   }
   if (!end) {
