@@ -2,21 +2,24 @@
  * freeze-helper: PID 1 of the freeze-rig guest.
  *
  * Runs inside a Linux 2.6.27 guest under QEMU. It sets up the little it
- * needs (2.6.27 has no devtmpfs), reports on the serial console, and powers
- * the machine off. Every line meant for the host starts with RESULT_PREFIX
- * followed by one JSON object, so the host can parse the console strictly
- * and ignore everything the kernel prints around it.
+ * needs (2.6.27 has no devtmpfs), mounts the disk under test, runs the
+ * scenarios the kernel command line names, and powers the machine off.
+ * Each scenario runs in its own process under a watchdog: a scenario that
+ * hangs in the kernel is reported as a hang, with the kernel's list of
+ * blocked tasks (sysrq w) and held locks (sysrq d) on the console.
+ *
+ * Parameters (kernel command line):
+ *   freeze_rig.fs=NAME          the name results carry (ext3, xfs)
+ *   freeze_rig.fstype=TYPE      what to mount /dev/vda as
+ *   freeze_rig.iface=IFACE      generic | xfs-legacy | ext3 | none
+ *   freeze_rig.timeout=0|1      whether the interface takes a timeout
+ *   freeze_rig.scenarios=A,B    scenario ids, in order
  *
  * Built with musl-gcc -static: glibc static binaries refuse to start on a
  * kernel this old ("FATAL: kernel too old").
  */
 #include <errno.h>
-#include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,36 +28,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
-
-#define RESULT_PREFIX "@freeze-rig "
-#define MNT "/mnt"
-
-/*
- * The freeze interface comes from the patched tree's exported headers
- * (make headers_install), never from a copy: kernel-ioctls.c reads them. A
- * revision without FIFREEZE gives a helper that reports it absent.
- */
-extern const int have_fifreeze, have_reset_timeout;
-extern const unsigned long nr_fifreeze, nr_fithaw, nr_reset_timeout;
-
-/* XFS's own ioctls: fs/xfs/xfs_fs.h is not exported in 2.6.27, so these are
- * xfsprogs' definitions, exactly as xfs_freeze issues them. */
-#define XFS_IOC_FREEZE	_IOWR('X', 119, int)
-#define XFS_IOC_THAW	_IOWR('X', 120, int)
-
-/* One JSON line for the host. Values are written by the caller's format. */
-static void emit(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	/* one write: the line is never interleaved with kernel messages */
-	dprintf(1, RESULT_PREFIX "%s\n", buf);
-}
+#include "helper.h"
 
 static void mknod_if_missing(const char *path, mode_t mode, int major, int minor)
 {
@@ -67,208 +43,139 @@ static void setup(void)
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
 	mkdir("/dev", 0755);
-	mkdir("/mnt", 0755);
+	mkdir(MNT, 0755);
 	if (mount("proc", "/proc", "proc", 0, NULL) < 0)
 		emit("{\"event\":\"warn\",\"what\":\"mount /proc\",\"errno\":%d}", errno);
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL) < 0)
 		emit("{\"event\":\"warn\",\"what\":\"mount /sys\",\"errno\":%d}", errno);
 	mknod_if_missing("/dev/null", S_IFCHR | 0666, 1, 3);
 	/* virtio block devices: major 254, 16 minors each */
-	mknod_if_missing("/dev/vda", S_IFBLK | 0600, 254, 0);
+	mknod_if_missing(DEV, S_IFBLK | 0600, 254, 0);
 	mknod_if_missing("/dev/vdb", S_IFBLK | 0600, 254, 16);
 }
 
-static void power_off(void)
+/* sync first unless a frozen fs would make sync hang. */
+static void power_off(int do_sync)
 {
-	sync();
+	if (do_sync)
+		sync();
 	reboot(RB_POWER_OFF);
 	/* reboot() only returns on failure; PID 1 must not exit (panic) */
 	for (;;)
 		pause();
 }
 
-/* CLOCK_MONOTONIC milliseconds: what "blocked for N ms" is measured with. */
-static double now_ms(void)
+static void sysrq(char c)
 {
-	struct timespec ts;
+	int fd = open("/proc/sysrq-trigger", O_WRONLY);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+	if (fd >= 0) {
+		if (write(fd, &c, 1) < 0)
+			emit("{\"event\":\"warn\",\"what\":\"sysrq\",\"errno\":%d}", errno);
+		close(fd);
+	}
 }
 
 /* Value of key=... on the kernel command line (a copy), or NULL. */
 static char cmdline[4096];
 static const char *param(const char *key)
 {
-	char val[512];
 	size_t klen = strlen(key);
 	char *p = cmdline;
 
 	while ((p = strstr(p, key)) != NULL) {
-		if ((p == cmdline || p[-1] == ' ') && p[klen] == '=') {
-			size_t n = strcspn(p + klen + 1, " \n");
-
-			if (n >= sizeof(val))
-				n = sizeof(val) - 1;
-			memcpy(val, p + klen + 1, n);
-			val[n] = '\0';
-			return strdup(val);
-		}
+		if ((p == cmdline || p[-1] == ' ') && p[klen] == '=')
+			return strndup(p + klen + 1, strcspn(p + klen + 1, " \n"));
 		p += klen;
 	}
 	return NULL;
 }
 
-static const char *fsname = "?";
-static const char *iface = "generic";
-
-/* One observation. ret/err are the system call's result and errno. */
-static void check(const char *scenario, const char *name, int ret, int err, double ms)
+static enum iface parse_iface(const char *s)
 {
-	emit("{\"event\":\"check\",\"fs\":\"%s\",\"scenario\":\"%s\",\"name\":\"%s\",\"ret\":%d,\"errno\":%d,\"ms\":%.1f}",
-	     fsname, scenario, name, ret, err, ms);
+	if (!s)
+		return IFACE_NONE;
+	if (strcmp(s, "generic") == 0)
+		return IFACE_GENERIC;
+	if (strcmp(s, "xfs-legacy") == 0)
+		return IFACE_XFS_LEGACY;
+	if (strcmp(s, "ext3") == 0)
+		return IFACE_EXT3;
+	return IFACE_NONE;
 }
-
-static int do_freeze(int fd)
-{
-	int level = 1;	/* xfs_freeze passes a pointer to an int 1 */
-
-	if (strcmp(iface, "xfs-legacy") == 0)
-		return ioctl(fd, XFS_IOC_FREEZE, &level);
-	if (!have_fifreeze) {
-		errno = ENOSYS;	/* the revision's headers have no FIFREEZE */
-		return -1;
-	}
-	return ioctl(fd, nr_fifreeze, 0);
-}
-
-static int do_thaw(int fd)
-{
-	int level = 1;
-
-	if (strcmp(iface, "xfs-legacy") == 0)
-		return ioctl(fd, XFS_IOC_THAW, &level);
-	if (!have_fifreeze) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return ioctl(fd, nr_fithaw, 0);
-}
-
-/* Wait up to ms for a byte on fd; 1 if it came. */
-static int wait_byte(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	if (poll(&p, 1, ms) == 1 && read(fd, &c, 1) == 1)
-		return 1;
-	return 0;
-}
-
-static void scenario_freeze_thaw(int dfd)
-{
-	double t = now_ms();
-	int r = do_freeze(dfd);
-	int e = r < 0 ? errno : 0;
-
-	check("freeze-thaw", "freeze", r, e, now_ms() - t);
-	t = now_ms();
-	r = do_thaw(dfd);
-	check("freeze-thaw", "thaw", r, r < 0 ? errno : 0, now_ms() - t);
-}
-
-#define BLOCK_MS 1200	/* "still blocked after at least 1 s frozen" */
-#define WAKE_MS 5000
 
 /*
- * A real writer process: write + fsync of a file created before the
- * freeze. While frozen it must not return; after the thaw it must, soon.
+ * Runs one scenario in a child under the watchdog. Returns 0, or -1 when
+ * it hung: then the filesystem cannot be trusted for anything else.
  */
-static void scenario_writes_block(int dfd)
+static int run_one(const struct scenario *s)
 {
-	static const char data[] = "freeze-rig writes-block payload\n";
-	int pipefd[2], fd, r, done;
-	double t0, t_thaw;
+	double t0 = now_ms();
+	int status;
 	pid_t pid;
-	char back[sizeof(data)];
 
-	fd = open(MNT "/writes-block.dat", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || fsync(fd) < 0) {
-		check("writes-block", "setup", -1, errno, 0);
-		return;
-	}
-	close(fd);
-	if (pipe(pipefd) < 0)
-		return;
-	t0 = now_ms();
-	r = do_freeze(dfd);
-	check("writes-block", "freeze", r, r < 0 ? errno : 0, now_ms() - t0);
-	if (r < 0)
-		return;
-	t0 = now_ms();
+	emit("{\"event\":\"scenario\",\"fs\":\"%s\",\"scenario\":\"%s\"}", fsname, s->id);
 	pid = fork();
 	if (pid == 0) {
-		fd = open(MNT "/writes-block.dat", O_WRONLY);
-		if (fd >= 0 && write(fd, data, sizeof(data) - 1) == (ssize_t)(sizeof(data) - 1) && fsync(fd) == 0)
-			r = write(pipefd[1], "x", 1);
+		current_scenario = s->id;
+		s->run();
 		_exit(0);
 	}
-	done = wait_byte(pipefd[0], BLOCK_MS);
-	/* ret 1 = the writer was still blocked when we looked */
-	check("writes-block", "blocked-while-frozen", !done, 0, now_ms() - t0);
-	t_thaw = now_ms();
-	r = do_thaw(dfd);
-	check("writes-block", "thaw", r, r < 0 ? errno : 0, now_ms() - t_thaw);
-	if (!done)
-		done = wait_byte(pipefd[0], WAKE_MS);
-	check("writes-block", "writer-resumed", done, 0, now_ms() - t_thaw);
-	waitpid(pid, NULL, 0);
-	fd = open(MNT "/writes-block.dat", O_RDONLY);
-	r = fd >= 0 ? (int)read(fd, back, sizeof(back)) : -1;
-	check("writes-block", "data-reads-back",
-	      r == (int)(sizeof(data) - 1) && memcmp(back, data, r) == 0, 0, 0);
-	if (fd >= 0)
-		close(fd);
-	close(pipefd[0]);
-	close(pipefd[1]);
+	while (now_ms() - t0 < s->budget_s * 1000.0) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid) {
+			emit("{\"event\":\"scenario-done\",\"fs\":\"%s\",\"scenario\":\"%s\",\"ms\":%.1f,\"status\":%d}",
+			     fsname, s->id, now_ms() - t0, status);
+			/* reap the scenario's leftover processes that did finish */
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			return 0;
+		}
+		sleep_ms(20);
+	}
+	emit("{\"event\":\"hang\",\"fs\":\"%s\",\"scenario\":\"%s\",\"after_s\":%d}", fsname, s->id, s->budget_s);
+	/* what the kernel knows: blocked tasks, then held locks (lockdep) */
+	sysrq('w');
+	sysrq('d');
+	return -1;
 }
 
-static void run_scenarios(void)
+/* Runs the scenarios on /dev/vda; returns 0, or -1 if one hung. */
+static int run_scenarios(void)
 {
 	const char *list = param("freeze_rig.scenarios");
 	const char *fstype = param("freeze_rig.fstype");
-	char buf[512], *tok, *save;
-	int dfd;
+	char *buf, *tok, *save;
 
 	fsname = param("freeze_rig.fs") ? param("freeze_rig.fs") : "?";
-	iface = param("freeze_rig.iface") ? param("freeze_rig.iface") : "generic";
+	iface = parse_iface(param("freeze_rig.iface"));
+	have_timeout = param("freeze_rig.timeout") && strcmp(param("freeze_rig.timeout"), "1") == 0;
 	if (!list || !fstype)
-		return;
-	if (mount("/dev/vda", MNT, fstype, MS_NOATIME, NULL) < 0) {
-		emit("{\"event\":\"error\",\"what\":\"mount /dev/vda as %s\",\"errno\":%d}", fstype, errno);
-		return;
+		return 0;
+	setenv("FSTYPE", fstype, 1);
+	if (mount(DEV, MNT, fstype, MS_NOATIME, NULL) < 0) {
+		emit("{\"event\":\"error\",\"what\":\"mount %s as %s\",\"errno\":%d}", DEV, fstype, errno);
+		return 0;
 	}
-	dfd = open(MNT, O_RDONLY | O_DIRECTORY);
-	snprintf(buf, sizeof(buf), "%s", list);
+	buf = strdup(list);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		emit("{\"event\":\"scenario\",\"fs\":\"%s\",\"scenario\":\"%s\"}", fsname, tok);
-		if (strcmp(tok, "freeze-thaw") == 0)
-			scenario_freeze_thaw(dfd);
-		else if (strcmp(tok, "writes-block") == 0)
-			scenario_writes_block(dfd);
-		else
+		const struct scenario *s = find_scenario(tok);
+
+		if (!s)
 			emit("{\"event\":\"error\",\"what\":\"unknown scenario %s\"}", tok);
+		else if (run_one(s) < 0)
+			return -1;
 	}
-	close(dfd);
 	if (umount(MNT) < 0)
 		emit("{\"event\":\"error\",\"what\":\"umount\",\"errno\":%d}", errno);
+	return 0;
 }
 
 int main(void)
 {
 	struct utsname u;
-	int fd;
+	int fd, hung;
 
 	setup();
 	fd = open("/proc/cmdline", O_RDONLY);
@@ -280,12 +187,12 @@ int main(void)
 	}
 	if (uname(&u) < 0) {
 		emit("{\"event\":\"error\",\"what\":\"uname\",\"errno\":%d}", errno);
-		power_off();
+		power_off(1);
 	}
 	emit("{\"event\":\"hello\",\"release\":\"%s\",\"version\":\"%s\",\"machine\":\"%s\",\"pid\":%d}",
 	     u.release, u.version, u.machine, (int)getpid());
-	run_scenarios();
-	emit("{\"event\":\"done\"}");
-	power_off();
+	hung = run_scenarios() < 0;
+	emit("{\"event\":\"done\",\"hung\":%s}", hung ? "true" : "false");
+	power_off(!hung);
 	return 0;
 }

@@ -1,0 +1,74 @@
+/*
+ * freeze-helper: shared declarations of the guest helper's parts.
+ *
+ *   freeze-helper.c  PID 1: set-up, the scenario loop and its watchdog
+ *   report.c         the result lines the host parses
+ *   freeze-ops.c     freeze, thaw and reset through the revision's interface
+ *   probes.c         real processes that do one file operation each
+ *   scenarios.c      the scenario catalogue
+ *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
+ */
+#ifndef FREEZE_HELPER_H
+#define FREEZE_HELPER_H
+
+#include <sys/types.h>
+
+#define MNT "/mnt"
+#define DEV "/dev/vda"
+
+/* ---- report.c ---- */
+extern const char *fsname;		/* "ext3" or "xfs" */
+extern const char *current_scenario;
+void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One observation: a system call's result, errno and duration (ms). */
+void check(const char *name, int ret, int err, double ms);
+/* The same with a value (a count, a requested time, a variant index). */
+void checkv(const char *name, int ret, int err, double ms, double value);
+double now_ms(void);
+void sleep_ms(int ms);
+
+/* ---- freeze-ops.c ---- */
+enum iface { IFACE_NONE, IFACE_GENERIC, IFACE_XFS_LEGACY, IFACE_EXT3 };
+extern enum iface iface;
+extern int have_timeout;		/* the interface takes a timeout */
+/* The argument variants of timeout-compat-args. */
+enum targ { TARG_ZERO, TARG_ONE, TARG_NULL, TARG_INT1_GARBAGE, TARG_SECONDS };
+int fs_open(void);			/* an fd on the mount's root */
+int freeze_fd(int fd, int seconds);	/* freeze; 0 = no timeout */
+int freeze_arg(int fd, enum targ t);	/* freeze with one argument variant */
+int thaw_fd(int fd);
+int reset_fd(int fd, int seconds);	/* FIFREEZE_RESET_TIMEOUT */
+int legacy_freeze(int fd);		/* 'X' 119 with an int 1, as xfs_freeze */
+int legacy_thaw(int fd);
+/* Time a call: sets *ms, returns ret, errno preserved. */
+#define TIMED(ms, call) ({ double t0_ = now_ms(); int r_ = (call); int e_ = errno; \
+			   *(ms) = now_ms() - t0_; errno = e_; r_; })
+
+/* ---- probes.c ---- */
+enum op { OP_WRITE_FSYNC, OP_CREATE, OP_MKDIR, OP_RENAME, OP_UNLINK, OP_STAT, OP_READ };
+struct probe {
+	pid_t pid;
+	int fd;			/* read end: one byte when the operation returned */
+	double started;		/* now_ms() at start */
+	double finished;	/* now_ms() when seen done, or 0 */
+	int ok;			/* the operation succeeded */
+};
+/* Starts a process doing op on path (path2 for rename). */
+void probe_start(struct probe *p, enum op op, const char *path, const char *path2);
+/* 1 if the operation returned within ms; records when. */
+int probe_wait(struct probe *p, int ms);
+void probe_reap(struct probe *p);
+extern const char probe_payload[];	/* what OP_WRITE_FSYNC appends */
+int write_file(const char *path, const char *data);	/* create + fsync */
+int file_equals(const char *path, const char *data);
+
+/* ---- scenarios.c ---- */
+struct scenario {
+	const char *id;
+	void (*run)(void);
+	int budget_s;		/* the watchdog's limit for this scenario */
+};
+extern const struct scenario scenarios[];
+const struct scenario *find_scenario(const char *id);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * Probes: each is a real process doing one file operation, so that
+ * "blocked" means a system call that has not returned. The process writes
+ * one byte to a pipe when the operation returned; the parent measures with
+ * CLOCK_MONOTONIC how long that took. A process blocked in the kernel (D
+ * state) cannot be killed, so a probe is reaped only once it finished.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+
+const char probe_payload[] = "freeze-rig probe payload\n";
+
+static int do_op(enum op op, const char *path, const char *path2)
+{
+	struct stat st;
+	char buf[256];
+	int fd, r;
+
+	switch (op) {
+	case OP_WRITE_FSYNC:
+		fd = open(path, O_WRONLY | O_APPEND);
+		if (fd < 0)
+			return -1;
+		r = write(fd, probe_payload, sizeof(probe_payload) - 1) == (ssize_t)(sizeof(probe_payload) - 1) && fsync(fd) == 0;
+		close(fd);
+		return r ? 0 : -1;
+	case OP_CREATE:
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		return 0;
+	case OP_MKDIR:
+		return mkdir(path, 0755);
+	case OP_RENAME:
+		return rename(path, path2);
+	case OP_UNLINK:
+		return unlink(path);
+	case OP_STAT:
+		return stat(path, &st);
+	case OP_READ:
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -1;
+		r = read(fd, buf, sizeof(buf));
+		close(fd);
+		return r > 0 ? 0 : -1;
+	}
+	return -1;
+}
+
+void probe_start(struct probe *p, enum op op, const char *path, const char *path2)
+{
+	int pfd[2];
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	if (pipe(pfd) < 0)
+		return;
+	p->started = now_ms();
+	p->pid = fork();
+	if (p->pid == 0) {
+		char ok;
+
+		close(pfd[0]);
+		ok = do_op(op, path, path2) == 0 ? '1' : '0';
+		if (write(pfd[1], &ok, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	p->fd = pfd[0];
+}
+
+int probe_wait(struct probe *p, int ms)
+{
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	char ok;
+
+	if (p->finished)
+		return 1;
+	if (p->fd < 0)
+		return 0;
+	if (poll(&pfd, 1, ms) == 1 && read(p->fd, &ok, 1) == 1) {
+		p->finished = now_ms();
+		p->ok = ok == '1';
+		return 1;
+	}
+	return 0;
+}
+
+void probe_reap(struct probe *p)
+{
+	if (p->finished && p->pid > 0)
+		waitpid(p->pid, NULL, 0);
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+int write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, data, strlen(data)) == (ssize_t)strlen(data) && fsync(fd) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+int file_equals(const char *path, const char *data)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)strlen(data) && memcmp(buf, data, n) == 0;
+}

@@ -1,0 +1,754 @@
+/*
+ * The scenario catalogue. Each scenario runs in its own process on the
+ * mounted filesystem and reports facts with check(): what a system call
+ * returned and how long it took. It decides nothing: the host judges the
+ * facts against the revision's manifest, so one guest binary serves every
+ * revision, good or known-bad.
+ *
+ * Waits are the ones the issue's catalogue states (1 s blocked, 2 s
+ * timeouts, a 1 s heartbeat); nothing sleeps longer than a check needs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+
+#define BLOCK_MS	1200	/* "still blocked after at least 1 s frozen" */
+#define WAKE_MS		5000	/* how long a thawed writer may take, at most */
+#define TIMEOUT_S	2	/* the timeout the timeout scenarios request */
+#define NOBODY		65534
+
+/* Creates path (empty, fsync'ed) before a freeze; reports a failure. */
+static int prepare(const char *path, const char *data)
+{
+	if (write_file(path, data) == 0)
+		return 0;
+	check("setup", -1, errno, 0);
+	return -1;
+}
+
+/* Freezes fd, reporting it as `name`; returns the result, errno kept. */
+static int freeze_checked(const char *name, int fd, int seconds)
+{
+	double ms;
+	int r = TIMED(&ms, freeze_fd(fd, seconds));
+
+	checkv(name, r, errno, ms, seconds * 1000.0);
+	return r;
+}
+
+static int thaw_checked(const char *name, int fd)
+{
+	double ms;
+	int r = TIMED(&ms, thaw_fd(fd));
+
+	check(name, r, errno, ms);
+	return r;
+}
+
+/* 1 if a write+fsync to path completes within ms (the fs is not frozen). */
+static int writable_within(const char *path, int ms)
+{
+	struct probe p;
+	int done;
+
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	done = probe_wait(&p, ms);
+	if (!done) {
+		/* still frozen: thaw it so that later scenarios can run */
+		int fd = fs_open();
+
+		thaw_fd(fd);
+		close(fd);
+		probe_wait(&p, WAKE_MS);
+	}
+	probe_reap(&p);
+	return done;
+}
+
+/* freeze-thaw: freeze and thaw succeed. */
+static void freeze_thaw(void)
+{
+	int fd = fs_open();
+
+	freeze_checked("freeze", fd, 0);
+	thaw_checked("thaw", fd);
+	close(fd);
+}
+
+/*
+ * writes-block: a real writer's write+fsync is still blocked after 1.2 s
+ * frozen, returns soon after the thaw, and its data reads back.
+ */
+static void writes_block(void)
+{
+	const char *path = MNT "/writes-block.dat";
+	struct probe p;
+	double t_thaw;
+	int fd, done;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, 0) < 0)
+		return;
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	done = probe_wait(&p, BLOCK_MS);
+	/* ret 1: the writer was still blocked when we looked */
+	check("blocked-while-frozen", !done, 0, now_ms() - p.started);
+	t_thaw = now_ms();
+	thaw_checked("thaw", fd);
+	done = probe_wait(&p, WAKE_MS);
+	check("writer-resumed", done && p.ok, 0, (done ? p.finished : now_ms()) - t_thaw);
+	probe_reap(&p);
+	check("data-reads-back", file_equals(path, probe_payload), 0, 0);
+	close(fd);
+}
+
+/* metadata-blocks: create, mkdir, rename and unlink block like writes. */
+static void metadata_blocks(void)
+{
+	static const struct { const char *name; enum op op; const char *path, *path2; } ops[] = {
+		{ "create", OP_CREATE, MNT "/md/new", NULL },
+		{ "mkdir", OP_MKDIR, MNT "/md/dir", NULL },
+		{ "rename", OP_RENAME, MNT "/md/a", MNT "/md/a2" },
+		{ "unlink", OP_UNLINK, MNT "/md/b", NULL },
+	};
+	struct probe p[4];
+	char name[64];
+	struct stat st;
+	double t_thaw;
+	int fd, i, effects;
+
+	mkdir(MNT "/md", 0755);
+	if (prepare(MNT "/md/a", "a") < 0 || prepare(MNT "/md/b", "b") < 0)
+		return;
+	sync();
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, 0) < 0)
+		return;
+	for (i = 0; i < 4; i++)
+		probe_start(&p[i], ops[i].op, ops[i].path, ops[i].path2);
+	sleep_ms(BLOCK_MS);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "%s-blocked", ops[i].name);
+		check(name, !probe_wait(&p[i], 0), 0, now_ms() - p[i].started);
+	}
+	t_thaw = now_ms();
+	thaw_checked("thaw", fd);
+	for (i = 0; i < 4; i++) {
+		int done = probe_wait(&p[i], WAKE_MS);
+
+		snprintf(name, sizeof(name), "%s-resumed", ops[i].name);
+		check(name, done && p[i].ok, 0, (done ? p[i].finished : now_ms()) - t_thaw);
+		probe_reap(&p[i]);
+	}
+	effects = stat(MNT "/md/new", &st) == 0 && stat(MNT "/md/dir", &st) == 0 && S_ISDIR(st.st_mode) &&
+		  stat(MNT "/md/a2", &st) == 0 && stat(MNT "/md/a", &st) < 0 && stat(MNT "/md/b", &st) < 0;
+	check("effects-visible", effects, 0, 0);
+	close(fd);
+}
+
+/* reads-proceed: stat and read of existing data do not block (noatime). */
+static void reads_proceed(void)
+{
+	const char *path = MNT "/reads.dat";
+	struct probe st, rd;
+	int fd, d1, d2;
+
+	if (prepare(path, "freeze-rig data to read while frozen\n") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, 0) < 0)
+		return;
+	probe_start(&st, OP_STAT, path, NULL);
+	probe_start(&rd, OP_READ, path, NULL);
+	d1 = probe_wait(&st, 1000);
+	d2 = probe_wait(&rd, 1000);
+	check("stat-proceeds", d1 && st.ok, 0, (d1 ? st.finished : now_ms()) - st.started);
+	check("read-proceeds", d2 && rd.ok, 0, (d2 ? rd.finished : now_ms()) - rd.started);
+	thaw_checked("thaw", fd);
+	probe_wait(&st, WAKE_MS);
+	probe_wait(&rd, WAKE_MS);
+	probe_reap(&st);
+	probe_reap(&rd);
+	close(fd);
+}
+
+/* Runs freeze (what = 'f') or thaw ('t') on fd as user nobody; returns ret, errno set. */
+static int as_nobody(int fd, char what)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int r;
+
+		if (setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+			_exit(255);
+		r = what == 'f' ? freeze_fd(fd, 0) : thaw_fd(fd);
+		_exit(r == 0 ? 0 : (errno & 0x7f));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return errno = EIO, -1;
+	if (WEXITSTATUS(status) == 0)
+		return 0;
+	errno = WEXITSTATUS(status) == 255 ? EIO : WEXITSTATUS(status);
+	return -1;
+}
+
+/*
+ * errors: thaw of a thawed fs, a second freeze, freeze and thaw by a
+ * non-root process, and a filesystem that cannot freeze (tmpfs).
+ */
+static void errors(void)
+{
+	int fd = fs_open(), tfd, r;
+	double ms;
+
+	r = TIMED(&ms, thaw_fd(fd));
+	check("thaw-thawed", r, errno, ms);
+
+	if (freeze_checked("first-freeze", fd, 0) == 0) {
+		r = TIMED(&ms, freeze_fd(fd, 0));
+		check("second-freeze", r, errno, ms);
+		thaw_checked("thaw-after-second", fd);
+		check("thawed-after-one-thaw", writable_within(MNT "/errors.dat", 1000), 0, 0);
+	}
+
+	r = as_nobody(fd, 'f');
+	check("nonroot-freeze", r, errno, 0);
+	if (r == 0)
+		thaw_fd(fd);
+
+	if (freeze_checked("root-freeze", fd, 0) == 0) {
+		r = as_nobody(fd, 't');
+		check("nonroot-thaw", r, errno, 0);
+		thaw_checked("root-thaw", fd);
+	}
+	close(fd);
+
+	/* tmpfs has no ->write_super_lockfs and no block device */
+	mkdir("/tmpfs", 0755);
+	if (mount("tmpfs", "/tmpfs", "tmpfs", 0, NULL) < 0) {
+		check("cannot-freeze", -1, EIO, 0);
+		return;
+	}
+	tfd = open("/tmpfs", O_RDONLY | O_DIRECTORY);
+	r = TIMED(&ms, freeze_fd(tfd, 0));
+	check("cannot-freeze", r, errno, ms);
+	if (r == 0)
+		thaw_fd(tfd);
+	close(tfd);
+	umount("/tmpfs");
+}
+
+/*
+ * timeout-fires: a 2 s timeout thaws the fs by itself; the blocked writer
+ * resumes; a later thaw is EINVAL (there is nothing left to thaw).
+ */
+static void timeout_fires(void)
+{
+	const char *path = MNT "/timeout-fires.dat";
+	struct probe p;
+	double t_frozen;
+	int fd, done;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+		return;
+	t_frozen = now_ms();
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	done = probe_wait(&p, TIMEOUT_S * 1000 + 3000);
+	/* ms: from the freeze to the writer's return, i.e. expiry + wake-up */
+	checkv("expired", done, 0, (done ? p.finished : now_ms()) - t_frozen, TIMEOUT_S * 1000.0);
+	thaw_checked("thaw-after-expiry", fd);
+	if (!done)
+		probe_wait(&p, WAKE_MS);
+	probe_reap(&p);
+	close(fd);
+}
+
+/*
+ * timeout-reset: a heartbeat resets a 2 s timeout every second for 6 s:
+ * the fs stays frozen throughout, then thaws about 2 s after the last
+ * reset. A reset on the thawed fs is EINVAL.
+ */
+static void timeout_reset(void)
+{
+	const char *path = MNT "/timeout-reset.dat";
+	struct probe p;
+	double t_frozen, t_last = 0, ms;
+	int fd, i, r, done;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+		return;
+	t_frozen = now_ms();
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	for (i = 1; i <= 6; i++) {
+		double wait = t_frozen + i * 1000.0 - now_ms();
+
+		if (wait > 0)
+			sleep_ms((int)wait);
+		r = TIMED(&ms, reset_fd(fd, TIMEOUT_S));
+		t_last = now_ms();
+		checkv("reset", r, errno, t_last - t_frozen, i);
+	}
+	check("frozen-through-heartbeat", !probe_wait(&p, 0), 0, now_ms() - t_frozen);
+	done = probe_wait(&p, TIMEOUT_S * 1000 + 3000);
+	checkv("thawed-after-last-reset", done, 0, (done ? p.finished : now_ms()) - t_last, TIMEOUT_S * 1000.0);
+	if (!done) {
+		thaw_fd(fd);
+		probe_wait(&p, WAKE_MS);
+	}
+	r = TIMED(&ms, reset_fd(fd, TIMEOUT_S));
+	check("reset-thawed", r, errno, ms);
+	probe_reap(&p);
+	close(fd);
+}
+
+/*
+ * timeout-compat-args: the argument forms callers really pass. For each,
+ * report whether the freeze took, whether the fs was still frozen 1.6 s
+ * later (a 1 s timeout would have fired) and what the thaw returned.
+ */
+static void timeout_compat_args(void)
+{
+	static const struct { const char *name; enum targ t; } forms[] = {
+		{ "zero", TARG_ZERO },
+		{ "one", TARG_ONE },
+		{ "null", TARG_NULL },
+		{ "int1-garbage", TARG_INT1_GARBAGE },
+	};
+	const char *path = MNT "/compat-args.dat";
+	char name[64];
+	int fd, i;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	for (i = 0; i < 4; i++) {
+		struct probe p;
+		double ms, t;
+		int r, done;
+
+		r = TIMED(&ms, freeze_arg(fd, forms[i].t));
+		snprintf(name, sizeof(name), "freeze-%s", forms[i].name);
+		checkv(name, r, errno, ms, i);
+		if (r < 0)
+			continue;
+		t = now_ms();
+		probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+		done = probe_wait(&p, 1600);
+		snprintf(name, sizeof(name), "held-%s", forms[i].name);
+		checkv(name, !done, 0, (done ? p.finished : now_ms()) - t, i);
+		r = TIMED(&ms, thaw_fd(fd));
+		snprintf(name, sizeof(name), "thaw-%s", forms[i].name);
+		checkv(name, r, errno, ms, i);
+		probe_wait(&p, WAKE_MS);
+		probe_reap(&p);
+	}
+	close(fd);
+}
+
+/*
+ * self-deadlock-rescue: the freezer writes to the fs it froze, which
+ * blocks it; only the timeout can end that.
+ */
+static void self_deadlock_rescue(void)
+{
+	const char *path = MNT "/self-deadlock.dat";
+	double t_frozen;
+	int fd, wfd, ok;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+		return;
+	t_frozen = now_ms();
+	wfd = open(path, O_WRONLY | O_APPEND);
+	ok = wfd >= 0 && write(wfd, probe_payload, strlen(probe_payload)) > 0 && fsync(wfd) == 0;
+	checkv("rescued", ok, 0, now_ms() - t_frozen, TIMEOUT_S * 1000.0);
+	if (wfd >= 0)
+		close(wfd);
+	thaw_checked("thaw-after-rescue", fd);
+	close(fd);
+}
+
+/*
+ * thaw-timeout-race: four processes hammer FITHAW across the moment a
+ * 2 s timeout expires, in three rounds shifted by 4 ms. Whoever wins,
+ * the fs is thawed exactly once: at most one manual thaw succeeds, the
+ * rest are EINVAL, and nothing hangs.
+ */
+#define HAMMERS 4
+static void thaw_timeout_race(void)
+{
+	static const int offsets_ms[] = { -4, 0, 4 };
+	const char *path = MNT "/race.dat";
+	int fd, round;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	for (round = 0; round < 3; round++) {
+		int pfd[2], h, succeeded = 0, einval = 0, other = 0;
+		double t_frozen, start;
+
+		if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+			break;
+		t_frozen = now_ms();
+		start = t_frozen + TIMEOUT_S * 1000.0 + offsets_ms[round];
+		if (pipe(pfd) < 0)
+			break;
+		for (h = 0; h < HAMMERS; h++) {
+			if (fork() == 0) {
+				int counts[3] = { 0, 0, 0 };
+
+				close(pfd[0]);
+				while (now_ms() < start - 3)
+					sleep_ms(1);
+				while (now_ms() < start)
+					;
+				while (now_ms() < start + 60) {
+					if (thaw_fd(fd) == 0)
+						counts[0]++;
+					else
+						counts[errno == EINVAL ? 1 : 2]++;
+				}
+				if (write(pfd[1], counts, sizeof(counts)) < 0)
+					_exit(2);
+				_exit(0);
+			}
+		}
+		close(pfd[1]);
+		for (h = 0; h < HAMMERS; h++) {
+			struct pollfd pl = { .fd = pfd[0], .events = POLLIN };
+			int counts[3];
+
+			if (poll(&pl, 1, TIMEOUT_S * 1000 + 5000) != 1 ||
+			    read(pfd[0], counts, sizeof(counts)) != sizeof(counts))
+				break;
+			succeeded += counts[0];
+			einval += counts[1];
+			other += counts[2];
+		}
+		close(pfd[0]);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		checkv("hammers-returned", h == HAMMERS, 0, now_ms() - t_frozen, round);
+		checkv("manual-thaws-succeeded", succeeded, 0, 0, round);
+		checkv("thaws-einval", einval, 0, 0, round);
+		checkv("thaws-other-errno", other, 0, 0, round);
+		checkv("thawed-after-race", writable_within(path, 1000), 0, 0, round);
+	}
+	close(fd);
+}
+
+/* legacy-xfs-ioctl: 'X' 119/120 with a pointer to an int 1, as xfs_freeze. */
+static void legacy_xfs_ioctl(void)
+{
+	const char *path = MNT "/legacy.dat";
+	struct probe p;
+	double ms, t_thaw;
+	int fd, r, done;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	r = TIMED(&ms, legacy_freeze(fd));
+	check("freeze", r, errno, ms);
+	if (r < 0) {
+		close(fd);
+		return;
+	}
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	done = probe_wait(&p, BLOCK_MS);
+	check("blocked-while-frozen", !done, 0, now_ms() - p.started);
+	t_thaw = now_ms();
+	r = TIMED(&ms, legacy_thaw(fd));
+	check("thaw", r, errno, ms);
+	done = probe_wait(&p, WAKE_MS);
+	check("writer-resumed", done && p.ok, 0, (done ? p.finished : now_ms()) - t_thaw);
+	probe_reap(&p);
+	close(fd);
+}
+
+/* Runs umount(MNT) or mount(DEV, MNT) in a child; see child_wait. */
+static int child_fs_call(char what, int *pfd_out)
+{
+	int pfd[2];
+
+	if (pipe(pfd) < 0)
+		return -1;
+	if (fork() == 0) {
+		int res[2];
+
+		close(pfd[0]);
+		res[0] = what == 'u' ? umount(MNT)
+				     : mount(DEV, MNT, getenv("FSTYPE"), MS_NOATIME, NULL);
+		res[1] = errno;
+		if (write(pfd[1], res, sizeof(res)) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	*pfd_out = pfd[0];
+	return 0;
+}
+
+/* 1 and the call's ret/errno if it returned within ms; 0 if still blocked. */
+static int child_wait(int fd, int ms, int *ret, int *err)
+{
+	struct pollfd pl = { .fd = fd, .events = POLLIN };
+	int res[2];
+
+	if (poll(&pl, 1, ms) != 1 || read(fd, res, sizeof(res)) != sizeof(res))
+		return 0;
+	*ret = res[0];
+	*err = res[1];
+	close(fd);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return 1;
+}
+
+/*
+ * umount-frozen: with no file open on it, umount a frozen fs. It may fail
+ * (EBUSY) or wait for the thaw; it must succeed after the thaw, and the
+ * fs must mount again. With a timeout on offer, the freeze asks for 3 s,
+ * so that a umount that waits is ended by it rather than hanging.
+ */
+static void umount_frozen(void)
+{
+	int fd = fs_open(), ufd, mfd, ret = 0, err = 0, done;
+	double t_frozen;
+
+	if (freeze_checked("freeze", fd, have_timeout ? 3 : 0) < 0) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	t_frozen = now_ms();
+	if (child_fs_call('u', &ufd) < 0)
+		return;
+	done = child_wait(ufd, 1000, &ret, &err);
+	/* ret 1 = still blocked after 1 s: the umount waits */
+	if (done)
+		check("umount-while-frozen", ret, err, now_ms() - t_frozen);
+	else
+		check("umount-while-frozen", 1, 0, now_ms() - t_frozen);
+
+	if (done && ret < 0) {
+		fd = fs_open();
+		thaw_checked("thaw", fd);
+		close(fd);
+		ret = umount(MNT);
+		check("umount-after-thaw", ret, errno, 0);
+	} else if (!done) {
+		done = child_wait(ufd, have_timeout ? 6000 : 0, &ret, &err);
+		check("umount-after-thaw", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+		if (!done)
+			return;		/* the fs is detached and frozen: nothing to remount */
+	} else if (have_timeout) {
+		/* umount succeeded while frozen: let the timeout thaw the orphan */
+		sleep_ms(3500 - (int)(now_ms() - t_frozen));
+	}
+	if (child_fs_call('m', &mfd) < 0)
+		return;
+	done = child_wait(mfd, 8000, &ret, &err);
+	check("mount-again", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+}
+
+/* Processes that keep the fs busy; they count what they complete. */
+struct load { volatile int stop; volatile long ops[4]; };
+
+static void load_writer(struct load *l, int i)
+{
+	static char buf[64 * 1024];
+	char path[64];
+	long n;
+
+	memset(buf, 'a' + i, sizeof(buf));
+	for (n = 0; !l->stop; n++) {
+		int fd;
+
+		snprintf(path, sizeof(path), MNT "/load/w%d-%ld", i, n % 4);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0 && write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf) && fsync(fd) == 0)
+			l->ops[i]++;
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static void load_metadata(struct load *l, int i)
+{
+	char a[64], b[64], d[64];
+	long n;
+
+	for (n = 0; !l->stop; n++) {
+		snprintf(a, sizeof(a), MNT "/load/m%ld", n);
+		snprintf(b, sizeof(b), MNT "/load/m%ld.renamed", n);
+		snprintf(d, sizeof(d), MNT "/load/d%ld", n);
+		if (write_file(a, "m") == 0 && rename(a, b) == 0 && mkdir(d, 0755) == 0 &&
+		    rmdir(d) == 0 && unlink(b) == 0)
+			l->ops[i]++;
+	}
+}
+
+/*
+ * The user's own static workload (/workload in the initramfs, arguments one
+ * per line in /workload.args, "{dir}" replaced by its directory).
+ */
+static pid_t start_user_workload(void)
+{
+	char *argv[32], line[256], *args[32];
+	int argc = 0, i;
+	FILE *f;
+	pid_t pid;
+
+	if (access("/workload", X_OK) < 0)
+		return 0;
+	mkdir(MNT "/workload", 0755);
+	argv[argc++] = "/workload";
+	f = fopen("/workload.args", "r");
+	while (f && argc < 31 && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		args[argc] = strcmp(line, "{dir}") == 0 ? strdup(MNT "/workload") : strdup(line);
+		argv[argc] = args[argc];
+		argc++;
+	}
+	if (f)
+		fclose(f);
+	argv[argc] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* its output is not ours: keep the console for result lines */
+		dup2(null, 1);
+		dup2(null, 2);
+		if (chdir(MNT "/workload") == 0)
+			execv(argv[0], argv);
+		_exit(127);
+	}
+	for (i = 1; i < argc; i++)
+		free(args[i]);
+	emit("{\"event\":\"workload\",\"fs\":\"%s\",\"pid\":%d}", fsname, (int)pid);
+	return pid;
+}
+
+/*
+ * freeze-under-load: two writers, one metadata process and the user's
+ * workload, ten freeze/thaw cycles. Nothing may hang; the host checks the
+ * image (e2fsck -fn, xfs_repair -n) after shutdown.
+ */
+static void freeze_under_load(void)
+{
+	struct load *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pids[3], user;
+	int fd, c, i, finished = 0;
+	double t0;
+
+	if (l == MAP_FAILED)
+		return;
+	memset((void *)l, 0, sizeof(*l));
+	mkdir(MNT "/load", 0755);
+	for (i = 0; i < 3; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			if (i < 2)
+				load_writer(l, i);
+			else
+				load_metadata(l, i);
+			_exit(0);
+		}
+	}
+	user = start_user_workload();
+	fd = fs_open();
+	for (c = 0; c < 10; c++) {
+		long before, during;
+		double ms;
+		int r;
+
+		sleep_ms(300);
+		r = TIMED(&ms, freeze_fd(fd, 0));
+		checkv("freeze", r, errno, ms, c);
+		before = l->ops[0] + l->ops[1] + l->ops[2];
+		sleep_ms(300);
+		during = l->ops[0] + l->ops[1] + l->ops[2] - before;
+		checkv("ops-while-frozen", 0, 0, 300, during);
+		r = TIMED(&ms, thaw_fd(fd));
+		checkv("thaw", r, errno, ms, c);
+	}
+	l->stop = 1;
+	t0 = now_ms();
+	while (finished < 3 && now_ms() - t0 < 10000) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+
+		for (i = 0; i < 3; i++)
+			if (p == pids[i])
+				finished++;
+		if (p <= 0)
+			sleep_ms(20);
+	}
+	check("workers-finished", finished == 3, 0, now_ms() - t0);
+	checkv("ops", 0, 0, 0, l->ops[0] + l->ops[1] + l->ops[2]);
+	if (user > 0) {
+		int status = 0;
+
+		/* the workload ends by itself; give it the same 10 s */
+		while (waitpid(user, &status, WNOHANG) == 0 && now_ms() - t0 < 10000)
+			sleep_ms(50);
+		check("workload-exited", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0, now_ms() - t0);
+	}
+	close(fd);
+}
+
+/* dmesg-clean is judged by the host from the whole console; nothing to do. */
+static void dmesg_clean(void)
+{
+}
+
+const struct scenario scenarios[] = {
+	{ "freeze-thaw", freeze_thaw, 15 },
+	{ "writes-block", writes_block, 20 },
+	{ "metadata-blocks", metadata_blocks, 20 },
+	{ "reads-proceed", reads_proceed, 15 },
+	{ "errors", errors, 20 },
+	{ "timeout-fires", timeout_fires, 20 },
+	{ "timeout-reset", timeout_reset, 25 },
+	{ "timeout-compat-args", timeout_compat_args, 30 },
+	{ "self-deadlock-rescue", self_deadlock_rescue, 15 },
+	{ "thaw-timeout-race", thaw_timeout_race, 30 },
+	{ "legacy-xfs-ioctl", legacy_xfs_ioctl, 20 },
+	{ "umount-frozen", umount_frozen, 25 },
+	{ "freeze-under-load", freeze_under_load, 60 },
+	{ "dmesg-clean", dmesg_clean, 5 },
+	{ NULL, NULL, 0 },
+};
+
+const struct scenario *find_scenario(const char *id)
+{
+	const struct scenario *s;
+
+	for (s = scenarios; s->id; s++)
+		if (strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
