@@ -135,8 +135,8 @@ static int run_one(const struct scenario *s)
 		sleep_ms(20);
 	}
 	emit("{\"event\":\"hang\",\"fs\":\"%s\",\"scenario\":\"%s\",\"after_s\":%d}", fsname, s->id, s->budget_s);
-	/* what the kernel knows: blocked tasks, then held locks (lockdep) */
-	sysrq('w');
+	/* what the kernel knows: every task's stack, then held locks (lockdep) */
+	sysrq('t');
 	sysrq('d');
 	return -1;
 }
