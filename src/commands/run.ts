@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
 import { buildRevision } from '../pipeline/build-revision.ts';
-import { runScenarios } from '../pipeline/run-scenarios.ts';
+import { FILESYSTEMS, runScenarios } from '../pipeline/run-scenarios.ts';
+import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
+import type { ScenarioResult } from '../scenarios/judge.ts';
+import type { FsName } from '../guest/disk-images.ts';
 import { loadManifest } from '../scenarios/manifest.ts';
 import { revisionDir } from '../pipeline/revisions.ts';
-import { expectationError } from '../errors.ts';
+import { expectationError, usageError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { say } from '../util/progress.ts';
 import { parseJobs } from './build.ts';
@@ -14,26 +17,68 @@ export function runDirName(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
 
+/** The revisions `npm run rig` compares when none are named. */
+export const DEFAULT_REVISIONS = ['baseline', 'ext3-v1', 'generic-v2'] as const;
+
+interface RunOpts {
+  series: string[];
+  scenario?: string[];
+  fs?: string[];
+  workload?: string;
+  workloadArg: string[];
+  config?: string[];
+  jobs: number;
+  out?: string;
+  sourceUrl?: string;
+}
+
+export function parseScenarios(ids?: string[]): ScenarioId[] | undefined {
+  if (!ids?.length) return undefined;
+  const bad = ids.filter((i) => !isScenario(i));
+  if (bad.length) throw usageError(`unknown scenario ${bad.join(', ')}`, `scenarios: ${SCENARIOS.join(', ')}`);
+  return SCENARIOS.filter((s) => ids.includes(s));
+}
+
+export function parseFilesystems(names?: string[]): FsName[] | undefined {
+  if (!names?.length) return undefined;
+  const bad = names.filter((n) => !FILESYSTEMS.includes(n as FsName));
+  if (bad.length) throw usageError(`unknown filesystem ${bad.join(', ')}`, `filesystems: ${FILESYSTEMS.join(', ')}`);
+  return names as FsName[];
+}
+
+/** One line per result, as a terminal shows it. Pure. */
+export function resultLine(r: ScenarioResult): string {
+  const text = r.status === 'skip' ? r.expected : r.observed;
+  return `${r.status.toUpperCase().padEnd(5)} ${r.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(21)} ${text.split('\n')[0]!.slice(0, 160)}`;
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('the full pipeline: source, tree, config, build, boot, for each revision')
-    .option('--series <rev...>', 'patch revisions to run', ['baseline'])
+    .option('--series <rev...>', 'patch revisions to run (names or series directories)', [...DEFAULT_REVISIONS])
+    .option('--scenario <id...>', `scenarios to run (default: all): ${SCENARIOS.join(', ')}`)
+    .option('--fs <name...>', 'filesystems (default: ext3 xfs)')
+    .option('--workload <binary>', 'a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress)')
+    .option('--workload-arg <arg...>', 'its arguments; {dir} is its directory on the frozen fs', [])
     .option('--config <fragment...>', 'config fragments')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
-    .action(async (opts: { series: string[]; config?: string[]; jobs: number; out?: string; sourceUrl?: string }) => {
+    .action(async (opts: RunOpts) => {
       const layout = cacheLayout();
+      const scenarios = parseScenarios(opts.scenario);
+      const filesystems = parseFilesystems(opts.fs);
+      const workload = opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined;
       const runDir = resolve(opts.out ?? join('runs', runDirName()));
       const revisions = [];
       for (const revision of opts.series) {
         const manifest = await loadManifest(revisionDir(revision).dir);
         const rec = await buildRevision({ layout, revision, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
         say(`${revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting ext3 and XFS guests`);
-        const { results, boots } = await runScenarios(rec, manifest, runDir);
+        const { results, boots } = await runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload });
         for (const b of boots) say(`${revision}/${b.fs}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
-        for (const r of results) console.log(`${r.status.toUpperCase().padEnd(5)} ${rec.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(14)} ${r.observed.split('\n')[0]}`);
+        for (const r of results) console.log(resultLine(r));
         revisions.push({ revision, manifest, build: rec, boots, results });
         await writeJsonAtomic(join(runDir, revision, 'build.json'), rec);
       }

@@ -22,6 +22,14 @@ export function mkfsArgs(fs: FsName, image: string): string[] {
   ];
 }
 
+/**
+ * Read-only checks of an image after the guest shut down, as data: -n never
+ * writes, and -f (e2fsck) checks even a filesystem marked clean. Exit 0 = clean.
+ */
+export function fsckArgs(fs: FsName, image: string): string[] {
+  return fs === 'ext3' ? ['e2fsck', '-fn', image] : ['xfs_repair', '-n', image];
+}
+
 /** A fresh sparse image with a new filesystem. */
 export async function makeImage(fs: FsName, image: string): Promise<void> {
   await rm(image, { force: true });

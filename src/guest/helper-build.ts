@@ -6,13 +6,14 @@ import { repoPath } from '../paths.ts';
 import { exists, sha256 } from '../util/files.ts';
 import { commandMissing } from '../util/exec.ts';
 
-export const HELPER_SOURCE = repoPath('rig', 'guest', 'freeze-helper.c');
-/** The one file that includes the kernel's exported headers. */
-export const HELPER_KERNEL_SOURCE = repoPath('rig', 'guest', 'kernel-ioctls.c');
+export const GUEST_DIR = repoPath('rig', 'guest');
+/** The helper's sources: PID 1 and its parts; kernel-ioctls.c is the one that includes the kernel's exported headers. */
+export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
+export const HELPER_HEADERS = [join(GUEST_DIR, 'helper.h')];
 
 /** argv for musl-gcc: static, warnings on, optional kernel header dir. Pure. */
 export function helperCompileArgs(out: string, includeDir?: string): string[] {
-  return ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, HELPER_SOURCE, ...(includeDir ? ['-I', includeDir] : []), HELPER_KERNEL_SOURCE];
+  return ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, ...(includeDir ? ['-I', includeDir] : []), ...HELPER_SOURCES];
 }
 
 /**
@@ -20,8 +21,9 @@ export function helperCompileArgs(out: string, includeDir?: string): string[] {
  * headers are unchanged (the name carries their hash).
  */
 export async function buildHelper(outDir: string, includeDir?: string): Promise<string> {
-  const src = Buffer.concat([await readFile(HELPER_SOURCE), await readFile(HELPER_KERNEL_SOURCE)]);
-  const fsH = includeDir ? await readFile(join(includeDir, 'linux/fs.h')).catch(() => Buffer.from('')) : Buffer.from('');
+  const src = Buffer.concat(await Promise.all([...HELPER_SOURCES, ...HELPER_HEADERS].map((f) => readFile(f))));
+  const kernelHeaders = ['linux/fs.h', 'linux/ext3_fs.h'].map((h) => (includeDir ? readFile(join(includeDir, h)).catch(() => Buffer.from('')) : Buffer.from('')));
+  const fsH = Buffer.concat(await Promise.all(kernelHeaders));
   const key = sha256(Buffer.concat([src, Buffer.from(includeDir ?? ''), fsH])).slice(0, 16);
   const out = join(outDir, `freeze-helper-${key}`);
   if (await exists(out)) return out;

@@ -1,15 +1,17 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { execa } from 'execa';
 import type { BuildRecord } from '../build/build-kernel.ts';
 import { installHeaders } from '../build/headers.ts';
 import { shellLine } from '../build/make-command.ts';
 import { buildHelper } from '../guest/helper-build.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
-import { makeImage, type FsName } from '../guest/disk-images.ts';
-import { runVm } from '../vm/run-vm.ts';
+import { fsckArgs, makeImage, type FsName } from '../guest/disk-images.ts';
+import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel } from '../vm/accel.ts';
-import { excerpt } from '../vm/console.ts';
-import { judge, SCENARIOS, type Check, type ScenarioResult } from '../scenarios/judge.ts';
+import { blockedTasksExcerpt, excerpt } from '../vm/console.ts';
+import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
+import { SCENARIOS, skipReason, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { Manifest } from '../scenarios/manifest.ts';
 
 export const FILESYSTEMS: FsName[] = ['ext3', 'xfs'];
@@ -22,60 +24,139 @@ export interface BootRecord {
   console: string;
   reproducer: string;
   problems: { kind: string; text: string }[];
+  /** guest milliseconds per scenario, from the guest's own clock */
+  scenarioMs: Record<string, number>;
+  fsck: { command: string; exitCode: number; output: string[] };
+}
+
+/** A user's static workload for freeze-under-load: the binary and its arguments ("{dir}" = its directory). */
+export interface Workload {
+  binary: string;
+  args: string[];
+}
+
+export interface ScenarioRunOptions {
+  /** which scenarios (default: all) */
+  scenarios?: readonly ScenarioId[];
+  workload?: Workload;
+  /** only these filesystems (default: both) */
+  filesystems?: FsName[];
+}
+
+/** The scenarios the guest runs on fs: those selected that the manifest does not skip. dmesg-clean is the host's. Pure. */
+export function guestScenarios(fs: FsName, manifest: Manifest, selected: readonly ScenarioId[]): ScenarioId[] {
+  return selected.filter((s) => s !== 'dmesg-clean' && !skipReason(manifest.filesystems[fs], s));
 }
 
 /** The guest's kernel command line for one filesystem: what to run, how to freeze. Pure. */
-export function guestAppend(fs: FsName, manifest: Manifest, scenarios: readonly string[]): string {
-  const iface = manifest.filesystems[fs]?.iface;
-  const run = iface ? scenarios.join(',') : '';
-  return [`freeze_rig.fs=${fs}`, `freeze_rig.fstype=${fs}`, `freeze_rig.iface=${iface ?? 'none'}`, ...(run ? [`freeze_rig.scenarios=${run}`] : [])].join(' ');
+export function guestAppend(fs: FsName, manifest: Manifest, selected: readonly ScenarioId[]): string {
+  const m = manifest.filesystems[fs];
+  const run = guestScenarios(fs, manifest, selected);
+  return [
+    `freeze_rig.fs=${fs}`,
+    `freeze_rig.fstype=${fs}`,
+    `freeze_rig.iface=${m?.iface ?? 'none'}`,
+    `freeze_rig.timeout=${m?.timeout ? 1 : 0}`,
+    ...(run.length ? [`freeze_rig.scenarios=${run.join(',')}`] : []),
+  ].join(' ');
+}
+
+/** Guest checks from the console events. */
+const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) => e.data.event === 'check').map((e) => e.data as unknown as Check);
+
+/**
+ * Turns one guest's console into results: judged where the scenario ran to
+ * its end, a failure where it hung, an error where the guest died in it or
+ * never got to it. Pure.
+ */
+export function resultsOf(revision: string, manifest: Manifest, fs: FsName, selected: readonly ScenarioId[], r: Pick<VmResult, 'events' | 'problems' | 'lines' | 'end'>, hostChecks: Check[] = []): ScenarioResult[] {
+  const checks = [...checksOf(r), ...hostChecks];
+  const ran = new Set(guestScenarios(fs, manifest, selected));
+  const started = new Map(r.events.filter((e) => e.data.event === 'scenario' && e.data.fs === fs).map((e) => [String(e.data.scenario), e.line]));
+  const finished = new Set(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => String(e.data.scenario)));
+  const hang = r.events.find((e) => e.data.event === 'hang');
+  const guestErrors = r.events.filter((e) => e.data.event === 'error').map((e) => JSON.stringify(e.data));
+  let stoppedIn: string | undefined;
+  return selected.map((s): ScenarioResult => {
+    const base = { revision, fs, scenario: s, metrics: {} };
+    if (ran.has(s) && !finished.has(s)) {
+      if (hang && hang.data.scenario === s) {
+        stoppedIn = s;
+        return {
+          ...base,
+          status: 'fail',
+          expected: 'the scenario finishes',
+          observed: `hung: no return within ${hang.data.after_s} s (blocked tasks and held locks follow in the console)`,
+          console: blockedTasksExcerpt(r.lines, hang.line),
+        };
+      }
+      if (started.has(s) && !stoppedIn) {
+        stoppedIn = s;
+        const at = r.problems.find((p) => p.line >= started.get(s)!)?.line ?? r.lines.length - 1;
+        return { ...base, status: 'error', expected: 'the scenario finishes', observed: `the guest ended (${r.end}) during ${s}`, console: excerpt(r.lines, at, 10, 20) };
+      }
+      const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `the guest ended (${r.end}) before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
+      return { ...base, status: 'error', expected: 'the scenario runs', observed: `not run: ${why}` };
+    }
+    const res = judge(revision, manifest, fs, s, checks, r);
+    if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
+    return res;
+  });
+}
+
+/** Checks the image on the host after the guest shut down. */
+async function fsck(fs: FsName, image: string): Promise<BootRecord['fsck']> {
+  const [cmd, ...args] = fsckArgs(fs, image);
+  const r = await execa(cmd!, args, { reject: false, all: true });
+  return { command: shellLine([cmd!, ...args]), exitCode: r.exitCode ?? -1, output: (r.all ?? '').split('\n').slice(-15) };
 }
 
 /**
  * Boots the revision's kernel once per filesystem (in parallel), each with a
  * fresh image, and judges every scenario against the manifest.
  */
-export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir: string): Promise<{ results: ScenarioResult[]; boots: BootRecord[] }> {
+export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir: string, opts: ScenarioRunOptions = {}): Promise<{ results: ScenarioResult[]; boots: BootRecord[] }> {
+  const selected = opts.scenarios ?? SCENARIOS;
   const dir = join(runDir, rec.revision);
   await mkdir(dir, { recursive: true });
   const include = await installHeaders(rec.tree.dir, rec.outDir);
   const helper = await buildHelper(join(rec.outDir, 'guest'), include);
+  const files = opts.workload
+    ? [
+        { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },
+        { path: 'workload.args', data: Buffer.from(opts.workload.args.map((a) => `${a}\n`).join('')) },
+      ]
+    : [];
   const initrd = join(dir, 'initramfs.cpio.gz');
-  await writeFile(initrd, buildInitramfs({ init: await readFile(helper) }));
+  await writeFile(initrd, buildInitramfs({ init: await readFile(helper), files }));
   const bz = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
   const accel = await chooseAccel();
   const perFs = await Promise.all(
-    FILESYSTEMS.map(async (fs) => {
+    (opts.filesystems ?? FILESYSTEMS).map(async (fs) => {
       const image = join(dir, `${fs}.img`);
       await makeImage(fs, image);
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: guestAppend(fs, manifest, SCENARIOS) },
+        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: guestAppend(fs, manifest, selected) },
         log: join(dir, `${fs}-console.log`),
-        wallSeconds: 120,
-        silenceSeconds: 30,
+        // the guest's own watchdog ends a hung scenario within its budget (<= 60 s)
+        wallSeconds: 420,
+        silenceSeconds: 75,
       });
-      const checks = r.events.filter((e) => e.data.event === 'check').map((e) => e.data as unknown as Check);
+      const check = await fsck(fs, image);
+      const hostChecks: Check[] = [{ fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 }];
+      const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
       const boot: BootRecord = {
         fs,
         accel,
         seconds: r.seconds,
         end: r.end,
-        console: r.log,
+        console: basename(r.log),
         reproducer: shellLine(r.argv),
         problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
+        scenarioMs,
+        fsck: check,
       };
-      const guestErrors = r.events.filter((e) => e.data.event === 'error').map((e) => JSON.stringify(e.data));
-      const results = SCENARIOS.map((s) => {
-        const res = judge(rec.revision, manifest, fs, s, checks);
-        if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
-        if (r.end !== 'poweroff' && res.status !== 'skip' && res.status !== 'pass') {
-          // The guest did not finish: say how, with the console lines that show it.
-          const at = r.problems[0]?.line ?? r.lines.length - 1;
-          res.status = 'error';
-          res.observed = `${res.observed}; guest ended: ${r.end}\n${excerpt(r.lines, at, 5, 10).join('\n')}`;
-        }
-        return res;
-      });
+      const results = resultsOf(rec.revision, manifest, fs, selected, r, hostChecks);
       return { boot, results };
     }),
   );

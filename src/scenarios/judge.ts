@@ -1,7 +1,10 @@
 import type { FsName } from '../guest/disk-images.ts';
-import type { Manifest } from './manifest.ts';
+import { LIMITS, skipReason, type ScenarioId, isScenario } from './catalogue.ts';
+import { outcomeOf } from './errno.ts';
+import { TIMEOUT_FORMS, type FsManifest, type Manifest, type TimeoutPromise } from './manifest.ts';
+import { judgeDmesg, type ConsoleFacts } from './dmesg.ts';
 
-/** One observation the guest made ({"event":"check",...}). */
+/** One observation the guest (or the host, for host-* names) made. */
 export interface Check {
   fs: string;
   scenario: string;
@@ -9,9 +12,16 @@ export interface Check {
   ret: number;
   errno: number;
   ms: number;
+  /** a value the check carries: a count, a requested time, a round */
+  v?: number;
 }
 
 export type Status = 'pass' | 'fail' | 'skip' | 'error';
+
+export interface Metric {
+  value: number;
+  unit: string;
+}
 
 export interface ScenarioResult {
   revision: string;
@@ -20,58 +30,274 @@ export interface ScenarioResult {
   status: Status;
   expected: string;
   observed: string;
-  metrics: Record<string, { value: number; unit: string }>;
+  metrics: Record<string, Metric>;
+  /** console lines that show a failure */
+  console?: string[];
 }
 
-/** The scenarios this cut of the rig runs, in order. */
-export const SCENARIOS = ['freeze-thaw', 'writes-block'] as const;
+/** What a scenario judge works with: the checks, and a place to put findings. */
+class Findings {
+  problems: string[] = [];
+  metrics: Record<string, Metric> = {};
+  constructor(readonly checks: Check[]) {}
 
-/** Limits the scenarios hold the kernel to (see the issue's catalogue). */
-export const LIMITS = { blockedAtLeastMs: 1000, resumeWithinMs: 1000 };
+  get(name: string): Check | undefined {
+    return this.checks.find((c) => c.name === name);
+  }
+  all(name: string): Check[] {
+    return this.checks.filter((c) => c.name === name);
+  }
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+  metric(name: string, value: number | undefined, unit: string): void {
+    if (value !== undefined && Number.isFinite(value)) this.metrics[name] = { value: Math.round(value * 10) / 10, unit };
+  }
+  /** The call `name` must have had this outcome ("0" or an errno name). */
+  want(name: string, outcome: string): boolean {
+    const got = outcomeOf(this.get(name));
+    if (got === outcome) return true;
+    this.problem(`${name}: ${got}, expected ${outcome}`);
+    return false;
+  }
+  /** A true/false observation (ret 1 = yes) that must hold. */
+  yes(name: string, what: string): Check | undefined {
+    const c = this.get(name);
+    if (!c) this.problem(`${name}: not reported`);
+    else if (c.ret !== 1) this.problem(what);
+    return c;
+  }
+}
 
-const find = (checks: Check[], name: string) => checks.find((c) => c.name === name);
-const errnoText = (c?: Check) => (c ? (c.ret < 0 ? `errno ${c.errno}` : `ret ${c.ret}`) : 'missing');
+/** A writer that must block while frozen and resume soon after the thaw. */
+function blockedThenResumed(f: Findings, blocked: string, resumed: string, label: string): void {
+  const b = f.get(blocked);
+  const r = f.get(resumed);
+  if (!b || b.ret !== 1 || b.ms < LIMITS.blockedAtLeastMs) f.problem(`${label} not blocked after ${b?.ms ?? '?'} ms frozen`);
+  if (!r || r.ret !== 1) f.problem(`${label} did not resume within 5 s of the thaw`);
+  else if (r.ms > LIMITS.resumeWithinMs) f.problem(`${label} resumed only ${r.ms} ms after the thaw`);
+}
+
+type Judge = (f: Findings, m: FsManifest) => string;
+export type { TimeoutPromise };
+
+const expiryOk = (ms: number | undefined) => ms !== undefined && Math.abs(ms - LIMITS.timeoutMs) <= LIMITS.expiryToleranceMs;
+
+/** Each judge records problems and metrics and returns what was expected, in words. */
+const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
+  'freeze-thaw': (f) => {
+    f.want('freeze', '0');
+    f.want('thaw', '0');
+    f.metric('freezeLatency', f.get('freeze')?.ms, 'ms');
+    f.metric('thawLatency', f.get('thaw')?.ms, 'ms');
+    return 'freeze 0, thaw 0';
+  },
+  'writes-block': (f) => {
+    if (f.want('freeze', '0')) {
+      blockedThenResumed(f, 'blocked-while-frozen', 'writer-resumed', 'writer');
+      f.yes('data-reads-back', 'data does not read back');
+    }
+    f.metric('freezeLatency', f.get('freeze')?.ms, 'ms');
+    f.metric('thawLatency', f.get('thaw')?.ms, 'ms');
+    f.metric('blockedFor', f.get('blocked-while-frozen')?.ms, 'ms');
+    f.metric('writerWakeLatency', f.get('writer-resumed')?.ms, 'ms');
+    return `write+fsync blocked >= ${LIMITS.blockedAtLeastMs} ms while frozen, returns <= ${LIMITS.resumeWithinMs} ms after thaw, data reads back`;
+  },
+  'metadata-blocks': (f) => {
+    if (f.want('freeze', '0')) {
+      for (const op of ['create', 'mkdir', 'rename', 'unlink']) {
+        blockedThenResumed(f, `${op}-blocked`, `${op}-resumed`, op);
+        f.metric(`${op}WakeLatency`, f.get(`${op}-resumed`)?.ms, 'ms');
+      }
+      f.yes('effects-visible', 'the operations did not all take effect');
+    }
+    return `create, mkdir, rename and unlink blocked >= ${LIMITS.blockedAtLeastMs} ms while frozen, each returns <= ${LIMITS.resumeWithinMs} ms after thaw and takes effect`;
+  },
+  'reads-proceed': (f) => {
+    if (f.want('freeze', '0')) {
+      for (const n of ['stat-proceeds', 'read-proceeds']) {
+        const c = f.get(n);
+        if (!c || c.ret !== 1 || c.ms > LIMITS.readWithinMs) f.problem(`${n.replace('-proceeds', '')} took ${c?.ms ?? '?'} ms while frozen`);
+      }
+    }
+    f.metric('statLatency', f.get('stat-proceeds')?.ms, 'ms');
+    f.metric('readLatency', f.get('read-proceeds')?.ms, 'ms');
+    return `stat and read return within ${LIMITS.readWithinMs} ms on a frozen noatime mount`;
+  },
+  errors: (f, m) => {
+    const e = m.errors!;
+    f.want('thaw-thawed', e.thawThawed);
+    if (f.want('first-freeze', '0')) {
+      f.want('second-freeze', e.secondFreeze);
+      f.want('thaw-after-second', '0');
+      f.yes('thawed-after-one-thaw', 'still frozen after one thaw');
+    }
+    f.want('nonroot-freeze', e.nonRootFreeze);
+    if (f.want('root-freeze', '0')) {
+      f.want('nonroot-thaw', e.nonRootThaw);
+      f.want('root-thaw', '0');
+    }
+    f.want('cannot-freeze', e.cannotFreeze);
+    return `thaw of a thawed fs ${e.thawThawed}, second freeze ${e.secondFreeze}, non-root freeze ${e.nonRootFreeze} and thaw ${e.nonRootThaw}, tmpfs ${e.cannotFreeze}`;
+  },
+  'timeout-fires': (f, m) => {
+    if (f.want('freeze', '0')) {
+      const x = f.get('expired');
+      if (!x || x.ret !== 1) f.problem(`the timeout did not fire within ${LIMITS.timeoutMs + 3000} ms`);
+      else if (!expiryOk(x.ms)) f.problem(`expired after ${x.ms} ms, not ${LIMITS.timeoutMs} ± ${LIMITS.expiryToleranceMs} ms`);
+      f.want('thaw-after-expiry', m.timeout!.thawAfterExpiry);
+      if (x?.ret === 1) {
+        f.metric('expiry', x.ms, 'ms');
+        f.metric('timeoutError', x.ms - LIMITS.timeoutMs, 'ms');
+      }
+    }
+    return `a ${LIMITS.timeoutMs} ms timeout thaws within ${LIMITS.expiryToleranceMs} ms of it, the writer resumes, a later thaw is ${m.timeout!.thawAfterExpiry}`;
+  },
+  'timeout-reset': (f, m) => {
+    if (f.want('freeze', '0')) {
+      const resets = f.all('reset');
+      if (resets.length !== 6) f.problem(`${resets.length} resets reported, expected 6`);
+      for (const r of resets) if (r.ret !== 0) f.problem(`reset ${r.v} at ${r.ms} ms: ${outcomeOf(r)}`);
+      f.yes('frozen-through-heartbeat', 'thawed before the heartbeat stopped');
+      const t = f.get('thawed-after-last-reset');
+      if (!t || t.ret !== 1) f.problem('did not thaw after the last reset');
+      else if (!expiryOk(t.ms)) f.problem(`thawed ${t.ms} ms after the last reset, not ${LIMITS.timeoutMs} ± ${LIMITS.expiryToleranceMs} ms`);
+      f.want('reset-thawed', m.timeout!.reset!.resetThawed);
+      f.metric('frozenFor', f.get('frozen-through-heartbeat')?.ms, 'ms');
+      f.metric('expiryAfterLastReset', t?.ret === 1 ? t.ms : undefined, 'ms');
+      if (t?.ret === 1) f.metric('timeoutError', t.ms - LIMITS.timeoutMs, 'ms');
+    }
+    return `resets every 1 s keep a ${LIMITS.timeoutMs} ms timeout from firing for ${LIMITS.heartbeatMs} ms; it fires ${LIMITS.timeoutMs} ± ${LIMITS.expiryToleranceMs} ms after the last; a reset on a thawed fs is ${m.timeout!.reset!.resetThawed}`;
+  },
+  'timeout-compat-args': (f, m) => {
+    const forms = m.timeout!.forms;
+    for (const form of TIMEOUT_FORMS) {
+      const want = forms[form];
+      if (want === 'none' || want === 'expires') {
+        if (!f.want(`freeze-${form}`, '0')) continue;
+        const held = f.get(`held-${form}`);
+        if (want === 'none') {
+          if (held?.ret !== 1) f.problem(`${form}: thawed by itself after ${held?.ms ?? '?'} ms (a timeout where none was asked for)`);
+          f.want(`thaw-${form}`, '0');
+        } else {
+          if (held?.ret !== 0) f.problem(`${form}: still frozen after 1.6 s (the 1 s timeout did not fire)`);
+          f.want(`thaw-${form}`, m.timeout!.thawAfterExpiry);
+        }
+      } else {
+        f.want(`freeze-${form}`, want);
+      }
+    }
+    return `timeout argument forms: ${TIMEOUT_FORMS.map((x) => `${x} ${forms[x] === 'none' ? 'means no timeout' : forms[x] === 'expires' ? 'is a 1 s timeout' : `is ${forms[x]}`}`).join(', ')}`;
+  },
+  'self-deadlock-rescue': (f, m) => {
+    if (f.want('freeze', '0')) {
+      const r = f.get('rescued');
+      if (!r || r.ret !== 1) f.problem('the freezer\'s own write never returned');
+      else if (r.ms > LIMITS.timeoutMs + 1000) f.problem(`the freezer's own write returned only after ${r.ms} ms`);
+      f.want('thaw-after-rescue', m.timeout!.thawAfterExpiry);
+      f.metric('rescuedAfter', r?.ret === 1 ? r.ms : undefined, 'ms');
+    }
+    return `the freezer's own write returns when the ${LIMITS.timeoutMs} ms timeout fires (<= ${LIMITS.timeoutMs + 1000} ms)`;
+  },
+  'thaw-timeout-race': (f) => {
+    const rounds = f.all('freeze');
+    if (rounds.length !== 3) f.problem(`${rounds.length} rounds reported, expected 3`);
+    for (const r of rounds) if (r.ret !== 0) f.problem(`freeze: ${outcomeOf(r)}`);
+    let timerWon = 0;
+    for (const round of [0, 1, 2]) {
+      const at = (n: string) => f.all(n).find((c) => c.v === round);
+      if (at('hammers-returned')?.ret !== 1) f.problem(`round ${round}: thaws did not return within 7 s`);
+      const ok = at('manual-thaws-succeeded')?.ret ?? NaN;
+      if (!(ok <= 1)) f.problem(`round ${round}: ${ok} manual thaws succeeded (a double thaw)`);
+      if (ok === 0) timerWon++;
+      const other = at('thaws-other-errno')?.ret ?? 0;
+      if (other) f.problem(`round ${round}: ${other} thaws failed with an errno other than EINVAL`);
+      if (at('thawed-after-race')?.ret !== 1) f.problem(`round ${round}: still frozen after the race`);
+    }
+    f.metric('roundsWonByTimeout', timerWon, 'rounds');
+    return 'four processes thawing across the expiry: at most one manual thaw succeeds, the rest EINVAL, the fs ends thawed, nothing hangs';
+  },
+  'legacy-xfs-ioctl': (f, m) => {
+    const want = m.legacyXfsIoctl!;
+    if (want !== 'works') {
+      f.want('freeze', want);
+      return `'X' 119 with an int 1: ${want}`;
+    }
+    if (f.want('freeze', '0')) {
+      blockedThenResumed(f, 'blocked-while-frozen', 'writer-resumed', 'writer');
+      f.want('thaw', '0');
+    }
+    return "'X' 119/120 with a pointer to an int 1 (xfs_freeze) freeze and thaw: writers block, then resume";
+  },
+  'umount-frozen': (f, m) => {
+    const mode = m.umountFrozen!;
+    if (f.want('freeze', '0')) {
+      const u = f.get('umount-while-frozen');
+      if (mode === 'EBUSY') {
+        f.want('umount-while-frozen', 'EBUSY');
+        f.want('thaw', '0');
+      } else if (u?.ret !== 1) {
+        f.problem(`umount-while-frozen: ${outcomeOf(u)}, expected it to wait for the thaw`);
+      }
+      f.want('umount-after-thaw', '0');
+      f.want('mount-again', '0');
+    }
+    return mode === 'EBUSY'
+      ? 'umount of a frozen fs is EBUSY, succeeds after thaw, the fs mounts again'
+      : 'umount of a frozen fs waits for the thaw (the timeout), then succeeds; the fs mounts again';
+  },
+  'freeze-under-load': (f) => {
+    const freezes = f.all('freeze');
+    const thaws = f.all('thaw');
+    if (freezes.length !== 10 || thaws.length !== 10) f.problem(`${freezes.length} freezes and ${thaws.length} thaws reported, expected 10 each`);
+    for (const c of [...freezes, ...thaws]) if (c.ret !== 0) f.problem(`cycle ${c.v}: ${c.name} ${outcomeOf(c)}`);
+    f.yes('workers-finished', 'the load did not stop within 10 s of the last thaw');
+    const w = f.get('workload-exited');
+    if (w && w.ret !== 0) f.problem(`the user workload exited ${w.ret}`);
+    const fsck = f.get('host-fsck');
+    if (!fsck) f.problem('the host did not check the image');
+    else if (fsck.ret !== 0) f.problem(`the image does not check clean on the host (exit ${fsck.ret})`);
+    f.metric('freezeLatencyMax', Math.max(...freezes.map((c) => c.ms)), 'ms');
+    f.metric('thawLatencyMax', Math.max(...thaws.map((c) => c.ms)), 'ms');
+    f.metric('opsWhileFrozenMax', Math.max(...f.all('ops-while-frozen').map((c) => c.v ?? 0)), 'ops');
+    f.metric('ops', f.get('ops')?.v, 'ops');
+    return '10 freeze/thaw cycles under two writers and a metadata process: every call 0, the load stops cleanly, the image checks clean on the host';
+  },
+};
 
 /**
  * Judges one scenario on one filesystem against the revision's manifest.
  * Pure: the guest reports facts, this decides.
  */
-export function judge(revision: string, manifest: Manifest, fs: FsName, scenario: string, all: Check[]): ScenarioResult {
-  const checks = all.filter((c) => c.fs === fs && c.scenario === scenario);
+export function judge(revision: string, manifest: Manifest, fs: FsName, scenario: string, all: Check[], console?: ConsoleFacts): ScenarioResult {
   const base = { revision, fs, scenario, metrics: {} as ScenarioResult['metrics'] };
+  if (!isScenario(scenario)) return { ...base, status: 'error', expected: 'a known scenario', observed: `unknown scenario ${scenario}` };
   const m = manifest.filesystems[fs];
-  if (!m?.iface) {
-    return { ...base, status: 'skip', expected: `no freeze interface on ${fs} (manifest: ${m?.why ?? 'none'})`, observed: 'not run' };
+  const skip = skipReason(m, scenario);
+  if (skip) return { ...base, status: 'skip', expected: skip, observed: 'not run' };
+  if (scenario === 'dmesg-clean') {
+    if (!console) return { ...base, status: 'error', expected: 'the console', observed: 'no console captured' };
+    return { ...base, ...judgeDmesg(console, m?.dmesg?.expected ?? []) };
   }
+  const checks = all.filter((c) => c.fs === fs && c.scenario === scenario);
   if (!checks.length) return { ...base, status: 'error', expected: 'guest observations', observed: 'none reported' };
-  if (scenario === 'freeze-thaw') {
-    const f = find(checks, 'freeze');
-    const t = find(checks, 'thaw');
-    const ok = f?.ret === 0 && t?.ret === 0;
-    if (f) base.metrics.freezeLatency = { value: f.ms, unit: 'ms' };
-    if (t) base.metrics.thawLatency = { value: t.ms, unit: 'ms' };
-    return { ...base, status: ok ? 'pass' : 'fail', expected: 'freeze 0, thaw 0', observed: `freeze ${errnoText(f)}, thaw ${errnoText(t)}` };
-  }
-  if (scenario === 'writes-block') {
-    const f = find(checks, 'freeze');
-    const blocked = find(checks, 'blocked-while-frozen');
-    const resumed = find(checks, 'writer-resumed');
-    const back = find(checks, 'data-reads-back');
-    const problems: string[] = [];
-    if (f?.ret !== 0) problems.push(`freeze ${errnoText(f)}`);
-    else {
-      if (!(blocked?.ret === 1 && blocked.ms >= LIMITS.blockedAtLeastMs)) problems.push(`writer not blocked after ${blocked?.ms ?? '?'} ms frozen`);
-      if (!(resumed?.ret === 1 && resumed.ms <= LIMITS.resumeWithinMs)) problems.push(`writer ${resumed?.ret === 1 ? `resumed only ${resumed.ms} ms` : 'did not resume within 5 s'} after thaw`);
-      if (back?.ret !== 1) problems.push('data does not read back');
-    }
-    if (blocked) base.metrics.blockedFor = { value: blocked.ms, unit: 'ms' };
-    if (resumed) base.metrics.writerWakeLatency = { value: resumed.ms, unit: 'ms' };
-    return {
-      ...base,
-      status: problems.length ? 'fail' : 'pass',
-      expected: `write+fsync blocked >= ${LIMITS.blockedAtLeastMs} ms while frozen, returns <= ${LIMITS.resumeWithinMs} ms after thaw, data reads back`,
-      observed: problems.length ? problems.join('; ') : `blocked ${blocked!.ms} ms, resumed ${resumed!.ms} ms after thaw, data ok`,
-    };
-  }
-  return { ...base, status: 'error', expected: 'a known scenario', observed: `unknown scenario ${scenario}` };
+  const f = new Findings(checks);
+  const setup = f.get('setup');
+  if (setup) return { ...base, status: 'error', expected: 'the scenario set up', observed: `setup failed: ${outcomeOf(setup)}` };
+  const expected = JUDGES[scenario](f, m!);
+  return {
+    ...base,
+    metrics: f.metrics,
+    status: f.problems.length ? 'fail' : 'pass',
+    expected,
+    observed: f.problems.length ? f.problems.join('; ') : summarize(checks),
+  };
+}
+
+/** A short account of what the guest saw, for a passing result. */
+function summarize(checks: Check[]): string {
+  return checks
+    .slice(0, 12)
+    .map((c) => `${c.name} ${c.ret < 0 ? outcomeOf(c) : c.ret}${c.ms >= 1 ? ` (${Math.round(c.ms)} ms)` : ''}`)
+    .join(', ') + (checks.length > 12 ? `, ... (${checks.length} checks)` : '');
 }

@@ -2,37 +2,124 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
 import type { FsName } from '../guest/disk-images.ts';
+import { revisionDir } from '../pipeline/revisions.ts';
 
 /**
- * What a revision offers and promises, per filesystem (patches/series/REV/
- * manifest.json). The guest and the judge take interfaces and expectations
- * from here, never from the code under test.
+ * What a revision offers and promises (patches/series/REV/manifest.json).
+ * The guest takes its interface from here and the judge its expectations,
+ * never from the code under test. An outcome is "0" (success) or an errno
+ * name.
  */
+export type Outcome = string;
+
+/** The argument forms of timeout-compat-args, and what each must do. */
+export const TIMEOUT_FORMS = ['zero', 'one', 'null', 'int1-garbage'] as const;
+export type TimeoutForm = (typeof TIMEOUT_FORMS)[number];
+/** "none": no timeout; "expires": a short timeout fires; otherwise the freeze fails with that errno. */
+export type FormOutcome = 'none' | 'expires' | Outcome;
+
+export interface TimeoutPromise {
+  /** What the kernel reads the argument as (the ioctl number's type). */
+  argument: 'int' | 'long';
+  forms: Record<TimeoutForm, FormOutcome>;
+  /** A thaw after the timeout thawed the fs. */
+  thawAfterExpiry: Outcome;
+  /** FIFREEZE_RESET_TIMEOUT, when offered: what a reset on a thawed fs returns. */
+  reset: { resetThawed: Outcome } | null;
+}
+
+/** A console report the revision knowingly produces, with the reason. */
+export interface ExpectedReport {
+  kind: 'lockdep';
+  /** A substring of the report's first line. */
+  match: string;
+  /** Every lock the report lists as held must contain one of these names. */
+  locks?: string[];
+  why: string;
+}
+
 export interface FsManifest {
-  /** How the guest freezes this fs: generic FIFREEZE/FITHAW, XFS's own, or none. */
-  iface: 'generic' | 'xfs-legacy' | null;
+  /** How the guest freezes this fs: generic FIFREEZE/FITHAW, XFS's own, ext3's own, or none. */
+  iface: 'generic' | 'xfs-legacy' | 'ext3' | null;
   /** Why there is no interface, when iface is null. */
   why?: string;
+  errors?: {
+    thawThawed: Outcome;
+    secondFreeze: Outcome;
+    nonRootFreeze: Outcome;
+    nonRootThaw: Outcome;
+    /** Freezing tmpfs (no ->write_super_lockfs, no block device). */
+    cannotFreeze: Outcome;
+  };
+  timeout?: TimeoutPromise | null;
+  /** 'X' 119/120 with an int 1, as xfs_freeze issues them. */
+  legacyXfsIoctl?: 'works' | Outcome;
+  /** umount of a frozen fs with no open files. "hangs" is not run: nothing could end it. */
+  umountFrozen?: 'EBUSY' | 'waits-for-thaw' | 'hangs';
+  dmesg?: { expected: ExpectedReport[] };
+  /**
+   * Scenarios this revision is known to fail for a reason outside the
+   * series (e.g. a bug of 2.6.27 itself), with that reason: not run, and
+   * reported as skipped with it. Never use it to hide a failure of the series.
+   */
+  knownIssues?: Record<string, string>;
 }
 
 export interface Manifest {
   revision: string;
   summary: string;
+  /** A known-bad fixture names the revision whose promises it claims to keep. */
+  extends?: string;
+  /** Fixtures only: the scenarios this fixture must fail. */
+  breaks?: string[];
   ioctls: { name: string; number: string; argument: string; filesystems: FsName[] }[];
   filesystems: Record<FsName, FsManifest>;
-  errors?: Record<string, string>;
-  secondFreeze?: 'EBUSY' | 'EINVAL' | 'nested' | 'ignored';
-  lockdep?: string;
+  /** The rule for a second freeze, in words (the errno is per fs). */
+  secondFreeze?: string;
+  notes?: string[];
 }
 
-export async function loadManifest(seriesDir: string): Promise<Manifest> {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge for manifests: objects merge, everything else replaces. Pure. */
+export function mergeManifest<T>(base: T, over: unknown): T {
+  if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeManifest(out[k], v) : v;
+  return out as T;
+}
+
+/** Checks the shape a judge relies on; errors name the field. Pure. */
+export function validateManifest(m: Manifest, where: string): void {
+  const bad = (what: string) => inputError(`${where}: ${what}`, { hint: 'see patches/series/generic-v2/manifest.json for a complete manifest' });
+  if (typeof m.revision !== 'string') throw bad('"revision" must be a string');
+  if (!isObject(m.filesystems)) throw bad('"filesystems" must name ext3 and xfs');
+  for (const fs of ['ext3', 'xfs'] as const) {
+    const f = m.filesystems[fs];
+    if (!f) throw bad(`no entry for ${fs} in "filesystems"`);
+    if (f.iface === null) continue;
+    if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);
+    if (!f.errors) throw bad(`${fs}: an interface needs "errors"`);
+    if (f.timeout) for (const form of TIMEOUT_FORMS) if (!f.timeout.forms?.[form]) throw bad(`${fs}: timeout.forms.${form} is missing`);
+  }
+}
+
+export async function loadManifest(seriesDir: string, load = (d: string) => readFile(join(d, 'manifest.json'), 'utf8')): Promise<Manifest> {
   const file = join(seriesDir, 'manifest.json');
-  const text = await readFile(file, 'utf8').catch(() => {
+  const text = await load(seriesDir).catch(() => {
     throw inputError(`no manifest: ${file}`, { hint: 'every revision states what it offers and promises in manifest.json' });
   });
+  let own: Manifest;
   try {
-    return JSON.parse(text) as Manifest;
+    own = JSON.parse(text) as Manifest;
   } catch (e) {
     throw inputError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
+  let m = own;
+  if (own.extends) {
+    const base = await loadManifest(revisionDir(own.extends).dir, load);
+    m = mergeManifest({ ...base, breaks: undefined }, own);
+  }
+  validateManifest(m, file);
+  return m;
 }

@@ -76,3 +76,25 @@ export function parseConsole(text: string): ParsedConsole {
 export function excerpt(lines: string[], at: number, before = 10, after = 20): string[] {
   return lines.slice(Math.max(0, at - before), Math.min(lines.length, at + after + 1));
 }
+
+/**
+ * What a hang report needs from a sysrq-t/sysrq-d dump that starts at line
+ * `from`: the stacks of tasks in D state and the list of held locks, not
+ * the hundreds of sleeping kernel threads around them. Pure.
+ */
+export function blockedTasksExcerpt(lines: string[], from: number, max = 200): string[] {
+  const out: string[] = [lines[from] ?? ''];
+  let keep = false;
+  let locks = false;
+  for (const raw of lines.slice(from + 1)) {
+    const line = stripTimestamp(raw.replace(/\r$/, ''));
+    if (line.includes(RESULT_PREFIX)) break;
+    const task = /^(\S+)\s+([RSDTtZX])\s+(running|[0-9a-f]{16})/.exec(line);
+    if (task) keep = task[2] === 'D';
+    if (/^Showing all locks held/.test(line)) locks = true;
+    if (/^Sched Debug Version/.test(line)) keep = false;
+    if ((keep || locks) && !/^ [0-9a-f]{16} /.test(line)) out.push(line);
+    if (out.length >= max) break;
+  }
+  return out;
+}

@@ -1,53 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, type Check } from '../../src/scenarios/judge.ts';
-import type { Manifest } from '../../src/scenarios/manifest.ts';
-import { guestAppend } from '../../src/pipeline/run-scenarios.ts';
-import { mkfsArgs } from '../../src/guest/disk-images.ts';
+import { loadManifest, mergeManifest, type Manifest } from '../../src/scenarios/manifest.ts';
+import { SCENARIOS, skipReason } from '../../src/scenarios/catalogue.ts';
+import { expectedFor, heldLocks, scenarioAt } from '../../src/scenarios/dmesg.ts';
+import { guestAppend, guestScenarios, resultsOf } from '../../src/pipeline/run-scenarios.ts';
+import { parseConsole } from '../../src/vm/console.ts';
+import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
+import { outcomeOf } from '../../src/scenarios/errno.ts';
+import { repoPath } from '../../src/paths.ts';
 
-const manifest: Manifest = {
-  revision: 'r',
-  summary: '',
-  ioctls: [],
-  filesystems: { ext3: { iface: null, why: 'none in vanilla' }, xfs: { iface: 'generic' } },
-};
-const c = (name: string, ret: number, ms: number, errno = 0): Check => ({ fs: 'xfs', scenario: 'writes-block', name, ret, errno, ms });
+const generic = await loadManifest(repoPath('patches', 'series', 'generic-v2'));
+const ext3v1 = await loadManifest(repoPath('patches', 'series', 'ext3-v1'));
+const baseline = await loadManifest(repoPath('patches', 'series', 'baseline'));
+
+const mk = (scenario: string) => (name: string, ret: number, ms = 0, errno = 0, v?: number): Check => ({ fs: 'xfs', scenario, name, ret, errno, ms, v });
+
+/** A real guest console, as the rig captured it (test/fixtures/consoles). */
+function consoleFixture(name: string) {
+  const text = gunzipSync(readFileSync(repoPath('test', 'fixtures', 'consoles', name))).toString();
+  const parsed = parseConsole(text);
+  return { ...parsed, lines: text.split('\n'), end: 'poweroff' as const };
+}
 
 describe('judging a scenario against the manifest', () => {
+  const c = mk('writes-block');
   it('passes a writer that blocked long enough and resumed soon', () => {
-    const r = judge('r', manifest, 'xfs', 'writes-block', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1205), c('thaw', 0, 2), c('writer-resumed', 1, 15), c('data-reads-back', 1, 0)]);
+    const r = judge('g', generic, 'xfs', 'writes-block', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1205), c('thaw', 0, 2), c('writer-resumed', 1, 15), c('data-reads-back', 1)]);
     expect(r.status).toBe('pass');
     expect(r.metrics.writerWakeLatency).toEqual({ value: 15, unit: 'ms' });
   });
 
   it.each([
-    ['a writer that was not blocked', [c('freeze', 0, 3), c('blocked-while-frozen', 0, 20), c('writer-resumed', 1, 0), c('data-reads-back', 1, 0)], /not blocked/],
-    ['a writer that stays blocked after thaw', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1200), c('writer-resumed', 0, 5000), c('data-reads-back', 1, 0)], /did not resume/],
-    ['a slow wake-up', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1200), c('writer-resumed', 1, 2500), c('data-reads-back', 1, 0)], /resumed only 2500 ms/],
-    ['lost data', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1200), c('writer-resumed', 1, 10), c('data-reads-back', 0, 0)], /does not read back/],
-    ['a freeze that failed', [c('freeze', -1, 0, 25)], /freeze errno 25/],
+    ['a writer that was not blocked', [c('freeze', 0, 3), c('blocked-while-frozen', 0, 20), c('writer-resumed', 1), c('data-reads-back', 1)], /not blocked/],
+    ['a writer that stays blocked after thaw', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1200), c('writer-resumed', 0, 5000), c('data-reads-back', 1)], /did not resume/],
+    ['a slow wake-up', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1200), c('writer-resumed', 1, 2500), c('data-reads-back', 1)], /resumed only 2500 ms/],
+    ['lost data', [c('freeze', 0, 3), c('blocked-while-frozen', 1, 1200), c('writer-resumed', 1, 10), c('data-reads-back', 0)], /does not read back/],
+    ['a freeze that failed', [c('freeze', -1, 0, 25)], /freeze: ENOTTY, expected 0/],
   ])('fails %s', (_, checks, why) => {
-    const r = judge('r', manifest, 'xfs', 'writes-block', checks);
+    const r = judge('g', generic, 'xfs', 'writes-block', checks);
     expect(r.status).toBe('fail');
     expect(r.observed).toMatch(why);
   });
 
-  it('skips, with the manifest reason, where the revision has no interface', () => {
-    expect(judge('r', manifest, 'ext3', 'freeze-thaw', [])).toMatchObject({ status: 'skip', expected: expect.stringContaining('none in vanilla') });
+  it('holds each revision to its own errors', () => {
+    const e = mk('errors');
+    const checks = (second: Check) => [e('thaw-thawed', -1, 0, 22), e('first-freeze', 0), second, e('thaw-after-second', 0), e('thawed-after-one-thaw', 1), e('nonroot-freeze', -1, 0, 1), e('root-freeze', 0), e('nonroot-thaw', -1, 0, 1), e('root-thaw', 0), e('cannot-freeze', -1, 0, 95)];
+    expect(judge('g', generic, 'xfs', 'errors', checks(e('second-freeze', -1, 0, 16))).status).toBe('pass');
+    const nested = judge('g', generic, 'xfs', 'errors', checks(e('second-freeze', 0)));
+    expect(nested).toMatchObject({ status: 'fail', observed: 'second-freeze: 0, expected EBUSY' });
+  });
+
+  it('judges the timeout against the requested 2 s, within 0.5 s', () => {
+    const t = mk('timeout-fires');
+    const run = (ms: number) => judge('g', generic, 'xfs', 'timeout-fires', [t('freeze', 0, 3, 0, 2000), t('expired', 1, ms, 0, 2000), t('thaw-after-expiry', -1, 0, 22)]);
+    expect(run(2004)).toMatchObject({ status: 'pass', metrics: { timeoutError: { value: 4, unit: 'ms' } } });
+    expect(run(2600).observed).toMatch(/expired after 2600 ms, not 2000 ± 500 ms/);
+  });
+
+  it('reads the timeout argument forms from the manifest: none for generic-v2, a real 1 s timeout for ext3-v1', () => {
+    const a = mk('timeout-compat-args');
+    const v1 = [a('freeze-zero', 0), a('held-zero', 1, 1600), a('thaw-zero', 0), a('freeze-one', 0), a('held-one', 0, 1010), a('thaw-one', -1, 0, 22), a('freeze-null', -1, 0, 14), a('freeze-int1-garbage', -1, 0, 22)];
+    expect(judge('e', ext3v1, 'ext3', 'timeout-compat-args', v1.map((x) => ({ ...x, fs: 'ext3' }))).status).toBe('pass');
+    const r = judge('g', generic, 'xfs', 'timeout-compat-args', v1);
+    expect(r.status).toBe('fail');
+    expect(r.observed).toContain('one: thawed by itself after 1010 ms');
+    expect(r.observed).toContain('freeze-null: EFAULT, expected 0');
+  });
+
+  it('flags a double thaw in the race', () => {
+    const t = mk('thaw-timeout-race');
+    const round = (r: number, ok: number) => [t('freeze', 0, 3, 0, 2000), t('hammers-returned', 1, 2058, 0, r), t('manual-thaws-succeeded', ok, 0, 0, r), t('thaws-einval', 100, 0, 0, r), t('thaws-other-errno', 0, 0, 0, r), t('thawed-after-race', 1, 0, 0, r)];
+    expect(judge('g', generic, 'xfs', 'thaw-timeout-race', [...round(0, 1), ...round(1, 0), ...round(2, 1)])).toMatchObject({ status: 'pass', metrics: { roundsWonByTimeout: { value: 1, unit: 'rounds' } } });
+    expect(judge('g', generic, 'xfs', 'thaw-timeout-race', [...round(0, 1), ...round(1, 2), ...round(2, 1)]).observed).toMatch(/round 1: 2 manual thaws succeeded/);
+  });
+
+  it('skips, with the manifest reason, what a revision does not offer', () => {
+    expect(judge('b', baseline, 'ext3', 'freeze-thaw', [])).toMatchObject({ status: 'skip', expected: expect.stringContaining('no freeze ioctl for ext3') });
+    expect(skipReason(baseline.filesystems.xfs, 'timeout-fires')).toMatch(/no freeze timeout/);
+    expect(skipReason(ext3v1.filesystems.ext3, 'timeout-reset')).toMatch(/no timeout reset/);
+    expect(skipReason(baseline.filesystems.xfs, 'umount-frozen')).toMatch(/blocks until a thaw/);
+    expect(skipReason(baseline.filesystems.xfs, 'freeze-under-load')).toMatch(/known issue.*2\.6\.27 XFS/);
+    expect(skipReason(generic.filesystems.xfs, 'freeze-under-load')).toBeUndefined();
   });
 
   it('is an error, not a pass, when the guest reported nothing', () => {
-    expect(judge('r', manifest, 'xfs', 'freeze-thaw', []).status).toBe('error');
+    expect(judge('g', generic, 'xfs', 'freeze-thaw', []).status).toBe('error');
+  });
+});
+
+describe('dmesg-clean', () => {
+  const lines = [
+    '[ BUG: lock held when returning to user space! ]',
+    '------------------------------------------------',
+    'init/1 is leaving the kernel with locks still held!',
+    '2 locks held by init/1:',
+    ' #0:  (&type->s_umount_key#9){----}, at: [<ffffffff802753a2>] get_super+0x72/0xc0',
+    ' #1:  (&journal->j_barrier){--..}, at: [<ffffffff802cd7a1>] journal_lock_updates+0xe1/0xf0',
+  ];
+  const problem = { kind: 'lockdep' as const, line: 0, text: lines[0]! };
+
+  it('reads the locks a lockdep report lists', () => {
+    expect(heldLocks(lines, 0)).toEqual(['&type->s_umount_key#9', '&journal->j_barrier']);
   });
 
-  it('tells the guest what to run and how to freeze, on its command line', () => {
-    expect(guestAppend('xfs', manifest, ['freeze-thaw', 'writes-block'])).toBe('freeze_rig.fs=xfs freeze_rig.fstype=xfs freeze_rig.iface=generic freeze_rig.scenarios=freeze-thaw,writes-block');
-    expect(guestAppend('ext3', manifest, ['freeze-thaw'])).toBe('freeze_rig.fs=ext3 freeze_rig.fstype=ext3 freeze_rig.iface=none');
+  it('accepts a report only when every held lock is one the manifest explains', () => {
+    expect(expectedFor(problem, lines, ext3v1.filesystems.ext3.dmesg!.expected)).toBeDefined();
+    // generic-v2 explains j_barrier only: s_umount held is the flaw 1/4 removes
+    expect(expectedFor(problem, lines, generic.filesystems.ext3.dmesg!.expected)).toBeUndefined();
   });
 
-  it('makes XFS images that 2.6.27 can mount (v4, no newer features)', () => {
+  it('names the scenario a problem happened in', () => {
+    const events = [{ line: 3, data: { event: 'scenario', scenario: 'errors' } }, { line: 9, data: { event: 'scenario', scenario: 'umount-frozen' } }];
+    expect(scenarioAt(events, 5)).toBe('errors');
+    expect(scenarioAt(events, 1)).toBe('boot');
+  });
+});
+
+describe('results from real guest consoles (test/fixtures/consoles)', () => {
+  it('judges every scenario of a real generic-v2 ext3 run as passing', () => {
+    const r = consoleFixture('generic-v2-ext3-all-pass.log.gz');
+    const results = resultsOf('generic-v2', generic, 'ext3', SCENARIOS, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]);
+    expect(results.map((x) => `${x.scenario}:${x.status}`)).toEqual(SCENARIOS.map((s) => `${s}:pass`));
+    expect(results.find((x) => x.scenario === 'dmesg-clean')!.observed).toMatch(/j_barrier.*expected/);
+  });
+
+  it('turns the guest watchdog\'s hang report into a failure of that scenario, with the kernel\'s stacks', () => {
+    const r = consoleFixture('generic-v2-3of4-xfs-hang-under-load.log.gz');
+    const [res] = resultsOf('generic-v2', generic, 'xfs', ['freeze-under-load'], r);
+    expect(res).toMatchObject({ status: 'fail', observed: expect.stringContaining('hung: no return within 60 s') });
+    expect(res!.console!.join('\n')).toContain('xfs_attr_quiesce');
+  });
+
+  it('fails a scenario whose host check found a dirty image', () => {
+    const r = consoleFixture('ext3-v1-ext3-all-pass.log.gz');
+    const [res] = resultsOf('ext3-v1', ext3v1, 'ext3', ['freeze-under-load'], r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 4, errno: 0, ms: 0 }]);
+    expect(res).toMatchObject({ status: 'fail', observed: expect.stringContaining('does not check clean on the host (exit 4)') });
+  });
+
+  it('reports scenarios after a guest death as not run, and the one it died in as an error', () => {
+    const r = consoleFixture('generic-v2-ext3-all-pass.log.gz');
+    const cut = r.events.findIndex((e) => e.data.event === 'scenario' && e.data.scenario === 'timeout-reset');
+    const dead = { ...r, end: 'silent' as const, events: r.events.slice(0, cut + 2) };
+    const res = resultsOf('generic-v2', generic, 'ext3', SCENARIOS, dead);
+    expect(res.find((x) => x.scenario === 'timeout-fires')!.status).toBe('pass');
+    expect(res.find((x) => x.scenario === 'timeout-reset')).toMatchObject({ status: 'error', observed: 'the guest ended (silent) during timeout-reset' });
+    expect(res.find((x) => x.scenario === 'umount-frozen')).toMatchObject({ status: 'error', observed: expect.stringContaining('not run: the guest stopped in timeout-reset') });
+  });
+});
+
+describe('manifests', () => {
+  it('lets a fixture extend a revision and keep its promises', async () => {
+    const bad = await loadManifest(repoPath('test', 'fixtures', 'series', 'bad-abi'));
+    expect(bad.filesystems).toEqual(generic.filesystems);
+    expect(bad.breaks).toContain('legacy-xfs-ioctl');
+  });
+
+  it('merges objects deeply and replaces everything else', () => {
+    expect(mergeManifest({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2] } })).toEqual({ a: { b: 1, c: [2] }, d: 1 });
+  });
+
+  it('refuses a manifest that lacks what a judge needs, naming the field', async () => {
+    const m: Partial<Manifest> = { revision: 'x', filesystems: { ext3: { iface: 'generic' }, xfs: { iface: null } } as Manifest['filesystems'] };
+    await expect(loadManifest('/nowhere', async () => JSON.stringify(m))).rejects.toThrow(/ext3: an interface needs "errors"/);
+  });
+
+  it('names errno outcomes', () => {
+    expect(outcomeOf({ ret: -1, errno: 95 })).toBe('EOPNOTSUPP');
+    expect(outcomeOf({ ret: 1, errno: 0 })).toBe('1');
+  });
+});
+
+describe('the guest command line and disk commands, as data', () => {
+  it('tells the guest what to run and how to freeze', () => {
+    expect(guestAppend('xfs', generic, ['freeze-thaw', 'timeout-reset', 'dmesg-clean'])).toBe(
+      'freeze_rig.fs=xfs freeze_rig.fstype=xfs freeze_rig.iface=generic freeze_rig.timeout=1 freeze_rig.scenarios=freeze-thaw,timeout-reset',
+    );
+    expect(guestAppend('ext3', baseline, ['freeze-thaw', 'legacy-xfs-ioctl'])).toBe('freeze_rig.fs=ext3 freeze_rig.fstype=ext3 freeze_rig.iface=none freeze_rig.timeout=0 freeze_rig.scenarios=legacy-xfs-ioctl');
+    expect(guestScenarios('ext3', ext3v1, SCENARIOS)).not.toContain('timeout-reset');
+  });
+
+  it('makes XFS images that 2.6.27 can mount (v4, no newer features), and checks them read-only', () => {
     const a = mkfsArgs('xfs', 'x.img');
     expect(a.join(' ')).toContain('-m crc=0,finobt=0,rmapbt=0,reflink=0,bigtime=0,inobtcount=0');
     expect(a.join(' ')).toContain('-n ftype=0');
     expect(mkfsArgs('ext3', 'e.img')).toEqual(['mkfs.ext3', '-F', '-q', 'e.img']);
+    expect(fsckArgs('ext3', 'e.img')).toEqual(['e2fsck', '-fn', 'e.img']);
+    expect(fsckArgs('xfs', 'x.img')).toEqual(['xfs_repair', '-n', 'x.img']);
   });
 });
