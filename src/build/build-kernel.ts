@@ -12,7 +12,8 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
 import { progress } from '../util/progress.ts';
 import { compilerCommand, GCC12_FLAGS, makeArgs, shellLine } from './make-command.ts';
-import { emptySummary, parseBuildLine, type Diagnostic } from './build-log.ts';
+import { emptySummary, mergeWarnings, parseBuildLine, type Diagnostic } from './build-log.ts';
+import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
 
 export interface BuildRecord {
@@ -27,8 +28,13 @@ export interface BuildRecord {
   startedAt: string;
   durationSeconds: number;
   compiled: number;
+  /** warnings of the whole tree (merged across incremental builds), each once */
   warningCount: number;
   warnings: Diagnostic[];
+  /** warnings printed by this build alone */
+  warningsThisBuild: number;
+  /** `size vmlinux` */
+  sizes?: SectionSizes;
   outDir: string;
   log: string;
   artifacts: Artifact[];
@@ -124,6 +130,9 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     if (targets.includes('bzImage') && !arts.some((a) => a.name === 'bzImage')) {
       throw infraError(`make succeeded but ${join(outDir, 'arch/x86/boot/bzImage')} is missing`);
     }
+    // Only a record of this very tree instance describes the objects in outDir.
+    const sameTree = previous?.tree.instance === o.tree.instance;
+    const warnings = mergeWarnings(sameTree ? previous?.warnings : undefined, summary.warnings, summary.units);
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },
       revision: o.tree.revision,
@@ -137,8 +146,10 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       durationSeconds: (Date.now() - started) / 1000,
       // A no-change rebuild compiles nothing: keep the count of the last full build for progress.
       compiled: summary.compiled || previous?.compiled || 0,
-      warningCount: summary.warnings.length,
-      warnings: summary.warnings,
+      warningCount: warnings.length,
+      warnings,
+      warningsThisBuild: summary.warnings.length,
+      sizes: await vmlinuxSize(join(outDir, 'vmlinux')),
       outDir,
       log: logFile,
       artifacts: arts,

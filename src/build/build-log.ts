@@ -16,6 +16,8 @@ export interface Diagnostic {
 export interface BuildLogSummary {
   /** CC lines: C files compiled. */
   compiled: number;
+  /** the C files those CC lines compiled, relative to the tree */
+  units: string[];
   /** All kbuild step lines (CC, AS, LD, HOSTCC, GEN, ...). */
   steps: number;
   warnings: Diagnostic[];
@@ -25,7 +27,7 @@ export interface BuildLogSummary {
 }
 
 export function emptySummary(): BuildLogSummary {
-  return { compiled: 0, steps: 0, warnings: [], errors: [], failures: [] };
+  return { compiled: 0, units: [], steps: 0, warnings: [], errors: [], failures: [] };
 }
 
 const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
@@ -45,6 +47,7 @@ export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string
     s.steps++;
     if (m[1] === 'CC') {
       s.compiled++;
+      s.units.push(m[2]!.replace(/\.o$/, '.c'));
       return 'compiled';
     }
     return 'step';
@@ -94,4 +97,24 @@ export function newWarnings(base: Diagnostic[], now: Diagnostic[]): Diagnostic[]
     }
     return true;
   });
+}
+
+const diagKey = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.message}`;
+
+/** One of each diagnostic: a header's warning is printed once per unit that includes it. Pure. */
+export function uniqueDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => !seen.has(diagKey(d)) && (seen.add(diagKey(d)), true));
+}
+
+/**
+ * The warnings of the whole tree after an incremental build: this build's
+ * for every file it compiled or reported on, the previous build's for the
+ * rest (they were not recompiled, so their warnings still stand). A header
+ * fixed without any unit reporting on it again keeps its old warnings. Pure.
+ */
+export function mergeWarnings(previous: Diagnostic[] | undefined, now: Diagnostic[], units: string[]): Diagnostic[] {
+  if (!previous) return uniqueDiagnostics(now);
+  const touched = new Set([...units, ...now.map((d) => d.file)]);
+  return uniqueDiagnostics([...previous.filter((d) => !touched.has(d.file)), ...now]);
 }

@@ -7,7 +7,9 @@ import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.t
 import type { ScenarioResult } from '../scenarios/judge.ts';
 import type { FsName } from '../guest/disk-images.ts';
 import { loadManifest } from '../scenarios/manifest.ts';
-import { revisionDir } from '../pipeline/revisions.ts';
+import { loadStack, revisionDir } from '../pipeline/revisions.ts';
+import { buildPerPatch } from '../pipeline/per-patch.ts';
+import { patchRecords, revisionDelta } from '../pipeline/patch-records.ts';
 import { expectationError, usageError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { say } from '../util/progress.ts';
@@ -30,6 +32,7 @@ interface RunOpts {
   jobs: number;
   out?: string;
   sourceUrl?: string;
+  perPatch?: boolean;
 }
 
 export function parseScenarios(ids?: string[]): ScenarioId[] | undefined {
@@ -61,6 +64,7 @@ export function registerRun(program: Command): void {
     .option('--fs <name...>', 'filesystems (default: ext3 xfs)')
     .option('--workload <binary>', 'a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress)')
     .option('--workload-arg <arg...>', 'its arguments; {dir} is its directory on the frozen fs', [])
+    .option('--per-patch', "also build each revision after each of its patches (bisectability)")
     .option('--config <fragment...>', 'config fragments')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
@@ -72,14 +76,25 @@ export function registerRun(program: Command): void {
       const workload = opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined;
       const runDir = resolve(opts.out ?? join('runs', runDirName()));
       const revisions = [];
+      const buildOpts = { layout, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl };
+      // Every revision is compared with baseline's build: warnings it adds, size it changes.
+      const base = await buildRevision({ ...buildOpts, revision: 'baseline' });
       for (const revision of opts.series) {
         const manifest = await loadManifest(revisionDir(revision).dir);
-        const rec = await buildRevision({ layout, revision, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
+        const steps = opts.perPatch ? await buildPerPatch({ ...buildOpts, revision }) : [];
+        const rec = await buildRevision({ ...buildOpts, revision });
+        const patches = (await patchRecords(rec, (await loadStack(revision)).patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
+        const delta = revisionDelta(base, rec);
+        for (const p of patches) {
+          const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
+          say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
+        }
+        if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings.length} new warnings, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
         say(`${revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting ext3 and XFS guests`);
         const { results, boots } = await runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload });
         for (const b of boots) say(`${revision}/${b.fs}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
         for (const r of results) console.log(resultLine(r));
-        revisions.push({ revision, manifest, build: rec, boots, results });
+        revisions.push({ revision, manifest, build: rec, patches, delta, boots, results });
         await writeJsonAtomic(join(runDir, revision, 'build.json'), rec);
       }
       const all = revisions.flatMap((r) => r.results);

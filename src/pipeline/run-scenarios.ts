@@ -8,8 +8,10 @@ import { buildHelper } from '../guest/helper-build.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
 import { fsckArgs, makeImage, type FsName } from '../guest/disk-images.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
-import { chooseAccel } from '../vm/accel.ts';
+import { chooseAccel, kvmProven } from '../vm/accel.ts';
+import { cacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt } from '../vm/console.ts';
+import { Qmp, writeCounters } from '../vm/qmp.ts';
 import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
 import { SCENARIOS, skipReason, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { Manifest } from '../scenarios/manifest.ts';
@@ -27,6 +29,8 @@ export interface BootRecord {
   /** guest milliseconds per scenario, from the guest's own clock */
   scenarioMs: Record<string, number>;
   fsck: { command: string; exitCode: number; output: string[] };
+  /** device write counters (QMP query-blockstats) after each scenario, or why there are none */
+  deviceWrites: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> | { error: string };
 }
 
 /** A user's static workload for freeze-under-load: the binary and its arguments ("{dir}" = its directory). */
@@ -130,18 +134,40 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const initrd = join(dir, 'initramfs.cpio.gz');
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper), files }));
   const bz = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
-  const accel = await chooseAccel();
+  // KVM only where a real boot proved it works (nested KVM hangs this guest on these machines).
+  const accel = await chooseAccel(process.env, () =>
+    kvmProven(join(cacheLayout().root, 'kvm-probe.json'), async (a) => {
+      const r = await runVm({ spec: { kernel: bz, initrd, accel: a }, log: join(dir, 'kvm-probe-console.log'), wallSeconds: 20, silenceSeconds: 15 });
+      return r.end === 'poweroff' && r.events.some((e) => e.data.event === 'hello');
+    }),
+  );
   const perFs = await Promise.all(
     (opts.filesystems ?? FILESYSTEMS).map(async (fs) => {
       const image = join(dir, `${fs}.img`);
       await makeImage(fs, image);
+      const qmpSocket = join(dir, `${fs}.qmp`);
+      const writes: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> = {};
+      let qmp: Promise<Qmp> | undefined;
+      let qmpError: string | undefined;
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: guestAppend(fs, manifest, selected) },
+        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: guestAppend(fs, manifest, selected), qmpSocket },
         log: join(dir, `${fs}-console.log`),
+        onEvent: (e) => {
+          // QMP is up once the guest talks; sample the device after each scenario.
+          if (e.event === 'hello') qmp = Qmp.connect(qmpSocket);
+          if (e.event === 'scenario-done' && qmp) {
+            const name = String(e.scenario);
+            qmp
+              .then((q) => q.execute('query-blockstats'))
+              .then((ret) => (writes[name] = writeCounters(ret)))
+              .catch((err: Error) => (qmpError ??= err.message));
+          }
+        },
         // the guest's own watchdog ends a hung scenario within its budget (<= 60 s)
         wallSeconds: 420,
         silenceSeconds: 75,
       });
+      await qmp?.then((q) => q.close()).catch(() => undefined);
       const check = await fsck(fs, image);
       const hostChecks: Check[] = [{ fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 }];
       const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
@@ -155,6 +181,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
         scenarioMs,
         fsck: check,
+        deviceWrites: qmpError ? { error: qmpError } : writes,
       };
       const results = resultsOf(rec.revision, manifest, fs, selected, r, hostChecks);
       return { boot, results };

@@ -1,0 +1,53 @@
+import type { BuildRecord } from '../build/build-kernel.ts';
+import { newWarnings, uniqueDiagnostics, type Diagnostic } from '../build/build-log.ts';
+import { sizeDelta, type SectionSizes } from '../build/size.ts';
+import type { HunkReport } from '../tree/patch-file.ts';
+import { checkpatch, type CheckpatchResult } from '../tree/checkpatch.ts';
+import type { LoadedPatch } from '../tree/series.ts';
+
+/** What the rig records of one patch of a revision. */
+export interface PatchRecord {
+  layer: string;
+  name: string;
+  subject: string;
+  applied: { fuzz: HunkReport[]; offsets: HunkReport[] };
+  checkpatch: CheckpatchResult | { failed: string };
+  /** --per-patch: the tree built with the stack up to and including this patch */
+  build?: { ok: boolean; seconds: number; compiled: number; error?: string };
+}
+
+/** What a revision changes against baseline's build. */
+export interface RevisionDelta {
+  against: string;
+  newWarnings: Diagnostic[];
+  /** vmlinux sizes, this minus baseline, in bytes */
+  size?: SectionSizes;
+}
+
+export const subjectOf = (text: string) => /^Subject: (.*)$/m.exec(text)?.[1] ?? '';
+
+/** Patch records from a build: how each of the revision's patches applied, and checkpatch on it. */
+export async function patchRecords(rec: BuildRecord, patches: LoadedPatch[]): Promise<PatchRecord[]> {
+  const own = patches.filter((p) => p.layer !== 'compat');
+  return Promise.all(
+    own.map(async (p) => {
+      const a = rec.tree.patches.find((x) => x.layer === p.layer && x.name === p.name);
+      return {
+        layer: p.layer,
+        name: p.name,
+        subject: subjectOf(p.text),
+        applied: { fuzz: a?.fuzz ?? [], offsets: a?.offsets ?? [] },
+        checkpatch: await checkpatch(rec.tree.dir, p.file),
+      };
+    }),
+  );
+}
+
+/** New warnings (by file and message) and the size change against a baseline build. Pure. */
+export function revisionDelta(base: BuildRecord, rec: BuildRecord): RevisionDelta {
+  return {
+    against: base.revision,
+    newWarnings: newWarnings(uniqueDiagnostics(base.warnings), uniqueDiagnostics(rec.warnings)),
+    size: sizeDelta(base.sizes, rec.sizes),
+  };
+}

@@ -1,0 +1,73 @@
+import { createConnection, type Socket } from 'node:net';
+
+/**
+ * A minimal QMP client: connect to QEMU's unix socket, leave capabilities
+ * negotiation, then one command at a time. Events QEMU sends on its own are
+ * skipped. Every call has a timeout: a QEMU that stops answering is an error,
+ * not a hang.
+ */
+export class Qmp {
+  private buf = '';
+  private waiting: ((msg: Record<string, unknown>) => void)[] = [];
+
+  private constructor(private readonly sock: Socket) {
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      let nl: number;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, nl).trim();
+        this.buf = this.buf.slice(nl + 1);
+        if (!line) continue;
+        const msg = JSON.parse(line) as Record<string, unknown>;
+        if ('event' in msg) continue;
+        this.waiting.shift()?.(msg);
+      }
+    });
+  }
+
+  static async connect(path: string, timeoutMs = 5000): Promise<Qmp> {
+    const sock = createConnection(path);
+    await new Promise<void>((res, rej) => {
+      sock.once('connect', res);
+      sock.once('error', rej);
+      setTimeout(() => rej(new Error(`QMP: no connection to ${path} in ${timeoutMs} ms`)), timeoutMs).unref();
+    });
+    const q = new Qmp(sock);
+    await q.next(timeoutMs); // the greeting
+    await q.execute('qmp_capabilities', undefined, timeoutMs);
+    return q;
+  }
+
+  private next(timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`QMP: no answer in ${timeoutMs} ms`)), timeoutMs);
+      t.unref();
+      this.waiting.push((m) => {
+        clearTimeout(t);
+        res(m);
+      });
+    });
+  }
+
+  async execute(command: string, args?: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
+    const answer = this.next(timeoutMs);
+    this.sock.write(`${JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) })}\n`);
+    const m = await answer;
+    if ('error' in m) throw new Error(`QMP ${command}: ${JSON.stringify(m.error)}`);
+    return m.return;
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** Write counters of the guest's disks, from query-blockstats. Pure. */
+export function writeCounters(ret: unknown): Record<string, { wrOperations: number; wrBytes: number }> {
+  const out: Record<string, { wrOperations: number; wrBytes: number }> = {};
+  for (const dev of (ret as { device?: string; qdev?: string; stats: { wr_operations: number; wr_bytes: number } }[]) ?? []) {
+    out[dev.qdev || dev.device || '?'] = { wrOperations: dev.stats.wr_operations, wrBytes: dev.stats.wr_bytes };
+  }
+  return out;
+}
