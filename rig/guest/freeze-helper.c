@@ -105,6 +105,21 @@ static enum iface parse_iface(const char *s)
 }
 
 /*
+ * A scenario that failed half-way may leave the fs frozen; the next one must
+ * not inherit that. XFS's legacy thaw returns 0 either way, so only the
+ * other interfaces can tell that there was something to thaw.
+ */
+static void thaw_leftover(const struct scenario *s)
+{
+	int fd = fs_open();
+
+	if (fd >= 0 && thaw_fd(fd) == 0 && iface != IFACE_XFS_LEGACY)
+		emit("{\"event\":\"warn\",\"what\":\"%s left the fs frozen; thawed\"}", s->id);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Runs one scenario in a child under the watchdog. Returns 0, or -1 when
  * it hung: then the filesystem cannot be trusted for anything else.
  */
@@ -127,6 +142,7 @@ static int run_one(const struct scenario *s)
 		if (r == pid) {
 			emit("{\"event\":\"scenario-done\",\"fs\":\"%s\",\"scenario\":\"%s\",\"ms\":%.1f,\"status\":%d}",
 			     fsname, s->id, now_ms() - t0, status);
+			thaw_leftover(s);
 			/* reap the scenario's leftover processes that did finish */
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;

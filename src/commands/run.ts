@@ -101,7 +101,9 @@ export function registerRun(program: Command): void {
       await writeJsonAtomic(join(runDir, 'run.json'), { complete: true, revisions });
       const counts = ['pass', 'fail', 'skip', 'error'].map((s) => `${all.filter((r) => r.status === s).length} ${s}`).join(', ');
       console.log(`${counts}  (run directory: ${runDir})`);
-      const bad = all.filter((r) => r.status === 'fail' || r.status === 'error');
-      if (bad.length) throw expectationError(`${bad.length} scenario(s) did not meet their revision's manifest`, { hint: `console logs and run.json in ${runDir}` });
+      const unbuildable = revisions.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
+      if (unbuildable.length) console.log(`does not build after: ${unbuildable.join(', ')}`);
+      const bad = [...all.filter((r) => r.status === 'fail' || r.status === 'error'), ...unbuildable];
+      if (bad.length) throw expectationError(`${bad.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `console logs and run.json in ${runDir}` });
     });
 }
