@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
 import { progress } from '../util/progress.ts';
 import { compilerCommand, GCC12_FLAGS, makeArgs, shellLine } from './make-command.ts';
-import { emptySummary, mergeWarnings, parseBuildLine, type Diagnostic } from './build-log.ts';
+import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnostic } from './build-log.ts';
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
 
@@ -31,6 +31,8 @@ export interface BuildRecord {
   /** warnings of the whole tree (merged across incremental builds), each once */
   warningCount: number;
   warnings: Diagnostic[];
+  /** whether `warnings` covers the whole tree: a cold build, then incremental ones of the same tree */
+  warningsComplete?: boolean;
   /** warnings printed by this build alone */
   warningsThisBuild: number;
   /** `size vmlinux` */
@@ -67,6 +69,8 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   const recordFile = join(outDir, 'build.json');
   const previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
   await rm(recordFile, { force: true });
+  // No object yet: this build compiles everything, so its warnings are the whole tree's.
+  const cold = !(await exists(join(outDir, 'init', 'main.o')));
   const logFile = join(outDir, 'build.log');
   const logStream = createWriteStream(logFile);
   const write = (s: string) => logStream.write(s.endsWith('\n') ? s : s + '\n');
@@ -132,7 +136,10 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     }
     // Only a record of this very tree instance describes the objects in outDir.
     const sameTree = previous?.tree.instance === o.tree.instance;
-    const warnings = mergeWarnings(sameTree ? previous?.warnings : undefined, summary.warnings, summary.units);
+    // (records written before paths were made tree-relative are normalised here)
+    const before = sameTree ? previous?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) })) : undefined;
+    const warnings = mergeWarnings(before, summary.warnings, summary.units);
+    const warningsComplete = cold || (sameTree && previous?.warningsComplete === true);
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },
       revision: o.tree.revision,
@@ -149,6 +156,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       warningCount: warnings.length,
       warnings,
       warningsThisBuild: summary.warnings.length,
+      warningsComplete,
       sizes: await vmlinuxSize(join(outDir, 'vmlinux')),
       outDir,
       log: logFile,

@@ -37,7 +37,13 @@ const LD_WARNING = /^(?:\/usr\/bin\/)?ld: (?:(.+?): )?warning: (.*)$/;
 
 /** Paths relative to the kernel tree, so logs from different trees compare. */
 export function relativeTo(path: string, srcDir?: string): string {
-  if (srcDir && path.startsWith(srcDir.endsWith('/') ? srcDir : srcDir + '/')) return path.slice(srcDir.length).replace(/^\/+/, '');
+  if (!srcDir) return path;
+  const dir = srcDir.replace(/\/+$/, '');
+  if (path.startsWith(dir + '/')) return path.slice(dir.length + 1);
+  // gcc under O= prints sources relative to the build dir: ../../trees/<key>/linux/fs/x.c
+  const marker = `/${dir.split('/').slice(-2).join('/')}/`;
+  const at = path.indexOf(marker);
+  if (path.startsWith('../') && at >= 0) return path.slice(at + marker.length);
   return path;
 }
 

@@ -89,7 +89,7 @@ export function registerRun(program: Command): void {
           const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
           say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
         }
-        if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings.length} new warnings, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
+        if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
         say(`${revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting ext3 and XFS guests`);
         const { results, boots } = await runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload });
         for (const b of boots) say(`${revision}/${b.fs}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);

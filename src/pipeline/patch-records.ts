@@ -19,7 +19,9 @@ export interface PatchRecord {
 /** What a revision changes against baseline's build. */
 export interface RevisionDelta {
   against: string;
-  newWarnings: Diagnostic[];
+  /** null when either build's warning set is incomplete (see why) */
+  newWarnings: Diagnostic[] | null;
+  why?: string;
   /** vmlinux sizes, this minus baseline, in bytes */
   size?: SectionSizes;
 }
@@ -45,6 +47,15 @@ export async function patchRecords(rec: BuildRecord, patches: LoadedPatch[]): Pr
 
 /** New warnings (by file and message) and the size change against a baseline build. Pure. */
 export function revisionDelta(base: BuildRecord, rec: BuildRecord): RevisionDelta {
+  const incomplete = [base, rec].filter((r) => !r.warningsComplete).map((r) => r.revision);
+  if (incomplete.length) {
+    return {
+      against: base.revision,
+      newWarnings: null,
+      why: `the warnings of ${incomplete.join(' and ')} are not known for the whole tree (no cold build of that tree yet): remove ${incomplete.map((r) => `${r}'s build dir`).join(', ')} to get one`,
+      size: sizeDelta(base.sizes, rec.sizes),
+    };
+  }
   return {
     against: base.revision,
     newWarnings: newWarnings(uniqueDiagnostics(base.warnings), uniqueDiagnostics(rec.warnings)),

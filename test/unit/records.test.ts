@@ -72,3 +72,13 @@ describe('what the rig records of a revision', () => {
     expect(resultLine({ ...base, status: 'fail', expected: 'x', observed: 'freeze: ENOTTY, expected 0\nmore' })).toMatch(/FAIL .* freeze: ENOTTY, expected 0$/);
   });
 });
+
+describe('warning paths', () => {
+  it('makes the paths gcc prints under O= relative to the tree, so revisions compare', async () => {
+    const { relativeTo } = await import('../../src/build/build-log.ts');
+    const tree = '/c/trees/a3fc1f3d3ed0-generic-v2/linux';
+    expect(relativeTo('../../trees/a3fc1f3d3ed0-generic-v2/linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');
+    expect(relativeTo('/c/trees/a3fc1f3d3ed0-generic-v2/linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');
+    expect(relativeTo('include2/asm/pda.h', tree)).toBe('include2/asm/pda.h');
+  });
+});
