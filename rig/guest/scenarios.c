@@ -54,6 +54,48 @@ static int thaw_checked(const char *name, int fd)
 	return r;
 }
 
+/*
+ * The start of most scenarios: path created and fsync'ed, then the fs
+ * frozen (reported as "freeze"). Returns the fd the fs was frozen through,
+ * or -1 when set-up or the freeze failed.
+ */
+static int freeze_after_prepare(const char *path, const char *data, int seconds)
+{
+	int fd;
+
+	if (prepare(path, data) < 0)
+		return -1;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, seconds) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A real writer's write+fsync of path on the fs frozen through fd: it must
+ * still be blocked after BLOCK_MS, then `thaw` runs (reported as "thaw")
+ * and the writer must return soon after.
+ */
+static void writer_blocks_until_thaw(int fd, const char *path, int (*thaw)(int))
+{
+	struct probe p;
+	double ms, t_thaw;
+	int r, done;
+
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	done = probe_wait(&p, BLOCK_MS);
+	/* ret 1: the writer was still blocked when we looked */
+	check("blocked-while-frozen", !done, 0, now_ms() - p.started);
+	t_thaw = now_ms();
+	r = TIMED(&ms, thaw(fd));
+	check("thaw", r, errno, ms);
+	done = probe_wait(&p, WAKE_MS);
+	check("writer-resumed", done && p.ok, 0, (done ? p.finished : now_ms()) - t_thaw);
+	probe_reap(&p);
+}
+
 /* 1 if a write+fsync to path completes within ms (the fs is not frozen). */
 static int writable_within(const char *path, int ms)
 {
@@ -91,24 +133,11 @@ static void freeze_thaw(void)
 static void writes_block(void)
 {
 	const char *path = MNT "/writes-block.dat";
-	struct probe p;
-	double t_thaw;
-	int fd, done;
+	int fd = freeze_after_prepare(path, "", 0);
 
-	if (prepare(path, "") < 0)
+	if (fd < 0)
 		return;
-	fd = fs_open();
-	if (freeze_checked("freeze", fd, 0) < 0)
-		return;
-	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
-	done = probe_wait(&p, BLOCK_MS);
-	/* ret 1: the writer was still blocked when we looked */
-	check("blocked-while-frozen", !done, 0, now_ms() - p.started);
-	t_thaw = now_ms();
-	thaw_checked("thaw", fd);
-	done = probe_wait(&p, WAKE_MS);
-	check("writer-resumed", done && p.ok, 0, (done ? p.finished : now_ms()) - t_thaw);
-	probe_reap(&p);
+	writer_blocks_until_thaw(fd, path, thaw_fd);
 	check("data-reads-back", file_equals(path, probe_payload), 0, 0);
 	close(fd);
 }
@@ -162,12 +191,9 @@ static void reads_proceed(void)
 {
 	const char *path = MNT "/reads.dat";
 	struct probe st, rd;
-	int fd, d1, d2;
+	int fd = freeze_after_prepare(path, "freeze-rig data to read while frozen\n", 0), d1, d2;
 
-	if (prepare(path, "freeze-rig data to read while frozen\n") < 0)
-		return;
-	fd = fs_open();
-	if (freeze_checked("freeze", fd, 0) < 0)
+	if (fd < 0)
 		return;
 	probe_start(&st, OP_STAT, path, NULL);
 	probe_start(&rd, OP_READ, path, NULL);
@@ -261,12 +287,9 @@ static void timeout_fires(void)
 	const char *path = MNT "/timeout-fires.dat";
 	struct probe p;
 	double t_frozen;
-	int fd, done;
+	int fd = freeze_after_prepare(path, "", TIMEOUT_S), done;
 
-	if (prepare(path, "") < 0)
-		return;
-	fd = fs_open();
-	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+	if (fd < 0)
 		return;
 	t_frozen = now_ms();
 	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
@@ -290,12 +313,9 @@ static void timeout_reset(void)
 	const char *path = MNT "/timeout-reset.dat";
 	struct probe p;
 	double t_frozen, t_last = 0, ms;
-	int fd, i, r, done;
+	int fd = freeze_after_prepare(path, "", TIMEOUT_S), i, r, done;
 
-	if (prepare(path, "") < 0)
-		return;
-	fd = fs_open();
-	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+	if (fd < 0)
 		return;
 	t_frozen = now_ms();
 	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
@@ -373,12 +393,9 @@ static void self_deadlock_rescue(void)
 {
 	const char *path = MNT "/self-deadlock.dat";
 	double t_frozen;
-	int fd, wfd, ok;
+	int fd = freeze_after_prepare(path, "", TIMEOUT_S), wfd, ok;
 
-	if (prepare(path, "") < 0)
-		return;
-	fd = fs_open();
-	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+	if (fd < 0)
 		return;
 	t_frozen = now_ms();
 	wfd = open(path, O_WRONLY | O_APPEND);
@@ -464,28 +481,16 @@ static void thaw_timeout_race(void)
 static void legacy_xfs_ioctl(void)
 {
 	const char *path = MNT "/legacy.dat";
-	struct probe p;
-	double ms, t_thaw;
-	int fd, r, done;
+	double ms;
+	int fd, r;
 
 	if (prepare(path, "") < 0)
 		return;
 	fd = fs_open();
 	r = TIMED(&ms, legacy_freeze(fd));
 	check("freeze", r, errno, ms);
-	if (r < 0) {
-		close(fd);
-		return;
-	}
-	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
-	done = probe_wait(&p, BLOCK_MS);
-	check("blocked-while-frozen", !done, 0, now_ms() - p.started);
-	t_thaw = now_ms();
-	r = TIMED(&ms, legacy_thaw(fd));
-	check("thaw", r, errno, ms);
-	done = probe_wait(&p, WAKE_MS);
-	check("writer-resumed", done && p.ok, 0, (done ? p.finished : now_ms()) - t_thaw);
-	probe_reap(&p);
+	if (r >= 0)
+		writer_blocks_until_thaw(fd, path, legacy_thaw);
 	close(fd);
 }
 

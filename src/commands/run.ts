@@ -82,7 +82,7 @@ export function registerRun(program: Command): void {
       for (const revision of opts.series) {
         const manifest = await loadManifest(revisionDir(revision).dir);
         const steps = opts.perPatch ? await buildPerPatch({ ...buildOpts, revision }) : [];
-        const rec = await buildRevision({ ...buildOpts, revision });
+        const rec = revision === 'baseline' ? base : await buildRevision({ ...buildOpts, revision });
         const patches = (await patchRecords(rec, (await loadStack(revision)).patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
         const delta = revisionDelta(base, rec);
         for (const p of patches) {

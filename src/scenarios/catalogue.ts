@@ -37,27 +37,6 @@ export const LIMITS = {
 };
 
 /**
- * The wall time each scenario itself requires (its sleeps and timeouts), the
- * floor its guest seconds are compared with. Keep in step with scenarios.c.
- */
-export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
-  'freeze-thaw': 0,
-  'writes-block': 1200,
-  'metadata-blocks': 1200,
-  'reads-proceed': 0,
-  errors: 0,
-  'timeout-fires': 2000,
-  'timeout-reset': 8000,
-  'timeout-compat-args': 4 * 1600,
-  'self-deadlock-rescue': 2000,
-  'thaw-timeout-race': 3 * 2060,
-  'legacy-xfs-ioctl': 1200,
-  'umount-frozen': 1000,
-  'freeze-under-load': 10 * 600,
-  'dmesg-clean': 0,
-};
-
-/**
  * Why a scenario does not run on this fs for this revision, or undefined if
  * it runs. Decided from the manifest alone. Pure.
  */

@@ -22,7 +22,3 @@ export function outcomeOf(c: { ret: number; errno: number } | undefined): string
   if (c.ret >= 0) return String(c.ret);
   return NAME.get(c.errno) ?? `errno ${c.errno}`;
 }
-
-export function isKnownOutcome(o: string): boolean {
-  return o === '0' || o in ERRNO;
-}

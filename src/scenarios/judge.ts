@@ -1,7 +1,7 @@
 import type { FsName } from '../guest/disk-images.ts';
 import { LIMITS, skipReason, type ScenarioId, isScenario } from './catalogue.ts';
 import { outcomeOf } from './errno.ts';
-import { TIMEOUT_FORMS, type FsManifest, type Manifest, type TimeoutPromise } from './manifest.ts';
+import { TIMEOUT_FORMS, type FsManifest, type Manifest } from './manifest.ts';
 import { judgeDmesg, type ConsoleFacts } from './dmesg.ts';
 
 /** One observation the guest (or the host, for host-* names) made. */
@@ -79,7 +79,6 @@ function blockedThenResumed(f: Findings, blocked: string, resumed: string, label
 }
 
 type Judge = (f: Findings, m: FsManifest) => string;
-export type { TimeoutPromise };
 
 const expiryOk = (ms: number | undefined) => ms !== undefined && Math.abs(ms - LIMITS.timeoutMs) <= LIMITS.expiryToleranceMs;
 
