@@ -13,6 +13,7 @@ import { cacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt } from '../vm/console.ts';
 import { Qmp, writeCounters } from '../vm/qmp.ts';
 import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
+import { expectedFor } from '../scenarios/dmesg.ts';
 import { SCENARIOS, skipReason, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { Manifest } from '../scenarios/manifest.ts';
 
@@ -96,8 +97,11 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
       }
       if (started.has(s) && !stoppedIn) {
         stoppedIn = s;
-        const at = r.problems.find((p) => p.line >= started.get(s)!)?.line ?? r.lines.length - 1;
-        return { ...base, status: 'error', expected: 'the scenario finishes', observed: `the guest ended (${r.end}) during ${s}`, console: excerpt(r.lines, at, 10, 20) };
+        // the report that ended the guest: the first one after the start that the manifest does not explain
+        const after = r.problems.filter((p) => p.line >= started.get(s)!);
+        const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
+        const at = (after.find((p) => !expectedFor(p, r.lines, expected)) ?? after[0])?.line ?? r.lines.length - 1;
+        return { ...base, status: 'error', expected: 'the scenario finishes', observed: `the guest ended (${r.end}) during ${s}`, console: excerpt(r.lines, at, 8, 32) };
       }
       const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `the guest ended (${r.end}) before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
       return { ...base, status: 'error', expected: 'the scenario runs', observed: `not run: ${why}` };

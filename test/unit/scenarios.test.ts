@@ -133,6 +133,16 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
     expect(res!.console!.join('\n')).toContain('xfs_attr_quiesce');
   });
 
+  it('reports the soft lockup CI caught in thaw-timeout-race (two FITHAWs livelocked in cancel_delayed_work_sync)', () => {
+    const r = { ...consoleFixture('generic-v2-ext3-cancel-livelock-soft-lockup.log.gz'), end: 'timeout' as const };
+    const res = resultsOf('generic-v2', generic, 'ext3', SCENARIOS, r);
+    const race = res.find((x) => x.scenario === 'thaw-timeout-race')!;
+    expect(race).toMatchObject({ status: 'error', observed: 'the guest ended (timeout) during thaw-timeout-race' });
+    expect(race.console!.join('\n')).toMatch(/soft lockup - CPU#0 stuck for 61s[\s\S]*cancel_delayed_work_sync/);
+    expect(res.find((x) => x.scenario === 'dmesg-clean')).toMatchObject({ status: 'fail', observed: expect.stringContaining('soft-lockup during thaw-timeout-race') });
+    expect(res.find((x) => x.scenario === 'umount-frozen')!.observed).toContain('not run: the guest stopped in thaw-timeout-race');
+  });
+
   it('fails a scenario whose host check found a dirty image', () => {
     const r = consoleFixture('ext3-v1-ext3-all-pass.log.gz');
     const [res] = resultsOf('ext3-v1', ext3v1, 'ext3', ['freeze-under-load'], r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 4, errno: 0, ms: 0 }]);
