@@ -5,6 +5,8 @@ import { registerSource } from './commands/source.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerRun } from './commands/run.ts';
+import { registerCompare } from './commands/compare.ts';
+import { registerReport } from './commands/report.ts';
 
 /** The only place that exits the process. */
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
   registerBuild(program);
   registerDoctor(program);
   registerRun(program);
+  registerCompare(program);
+  registerReport(program);
   try {
     await program.parseAsync(argv);
     return EXIT.ok;

@@ -133,6 +133,7 @@ static int run_one(const struct scenario *s)
 	pid = fork();
 	if (pid == 0) {
 		current_scenario = s->id;
+		scenario_t0 = t0;
 		s->run();
 		_exit(0);
 	}

@@ -14,6 +14,7 @@
 
 const char *fsname = "?";
 const char *current_scenario = "";
+double scenario_t0;
 
 void emit(const char *fmt, ...)
 {
@@ -34,9 +35,11 @@ void emit(const char *fmt, ...)
 
 void checkv(const char *name, int ret, int err, double ms, double value)
 {
+	/* t: when the check was made, from the scenario's start (timelines) */
 	emit("{\"event\":\"check\",\"fs\":\"%s\",\"scenario\":\"%s\",\"name\":\"%s\","
-	     "\"ret\":%d,\"errno\":%d,\"ms\":%.1f,\"v\":%.1f}",
-	     fsname, current_scenario, name, ret, ret < 0 ? err : 0, ms, value);
+	     "\"ret\":%d,\"errno\":%d,\"ms\":%.1f,\"v\":%.1f,\"t\":%.1f}",
+	     fsname, current_scenario, name, ret, ret < 0 ? err : 0, ms, value,
+	     now_ms() - scenario_t0);
 }
 
 void check(const char *name, int ret, int err, double ms)

@@ -12,6 +12,10 @@ import { buildPerPatch } from '../pipeline/per-patch.ts';
 import { patchRecords, revisionDelta } from '../pipeline/patch-records.ts';
 import { expectationError, usageError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
+import { hostname } from 'node:os';
+import { buildReport, type RevisionRun } from '../report/report-model.ts';
+import { writeReport } from '../report/write-report.ts';
+import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
 import { parseJobs } from './build.ts';
 
@@ -75,7 +79,10 @@ export function registerRun(program: Command): void {
       const filesystems = parseFilesystems(opts.fs);
       const workload = opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined;
       const runDir = resolve(opts.out ?? join('runs', runDirName()));
-      const revisions = [];
+      const revisions: RevisionRun[] = [];
+      const createdAt = new Date().toISOString();
+      const command = ['freeze-rig', ...process.argv.slice(2)].join(' ');
+      const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command, runs: revisions, complete });
       const buildOpts = { layout, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl };
       // Every revision is compared with baseline's build: warnings it adds, size it changes.
       const base = await buildRevision({ ...buildOpts, revision: 'baseline' });
@@ -94,16 +101,20 @@ export function registerRun(program: Command): void {
         const { results, boots } = await runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload });
         for (const b of boots) say(`${revision}/${b.fs}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
         for (const r of results) console.log(resultLine(r));
-        revisions.push({ revision, manifest, build: rec, patches, delta, boots, results });
+        revisions.push({ revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
         await writeJsonAtomic(join(runDir, revision, 'build.json'), rec);
+        // after each revision: a run stopped later still leaves a report, marked incomplete
+        await writeReport(runDir, report(false));
       }
       const all = revisions.flatMap((r) => r.results);
-      await writeJsonAtomic(join(runDir, 'run.json'), { complete: true, revisions });
+      const final = report(true);
+      await writeReport(runDir, final);
+      if (final.comparison.steps.length) console.log(comparisonText(final.comparison));
       const counts = ['pass', 'fail', 'skip', 'error'].map((s) => `${all.filter((r) => r.status === s).length} ${s}`).join(', ');
-      console.log(`${counts}  (run directory: ${runDir})`);
+      console.log(`${counts}  (report: ${join(runDir, 'report.html')})`);
       const unbuildable = revisions.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
       if (unbuildable.length) console.log(`does not build after: ${unbuildable.join(', ')}`);
       const bad = [...all.filter((r) => r.status === 'fail' || r.status === 'error'), ...unbuildable];
-      if (bad.length) throw expectationError(`${bad.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `console logs and run.json in ${runDir}` });
+      if (bad.length) throw expectationError(`${bad.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `report.html, junit.xml, report.json and console logs in ${runDir}` });
     });
 }

@@ -14,6 +14,8 @@ export interface Check {
   ms: number;
   /** a value the check carries: a count, a requested time, a round */
   v?: number;
+  /** when the guest made the check, in ms from the scenario's start */
+  t?: number;
 }
 
 export type Status = 'pass' | 'fail' | 'skip' | 'error';
@@ -33,6 +35,8 @@ export interface ScenarioResult {
   metrics: Record<string, Metric>;
   /** console lines that show a failure */
   console?: string[];
+  /** what the guest reported, in order: the evidence, and the timeline's data */
+  checks?: Omit<Check, 'fs' | 'scenario'>[];
 }
 
 /** What a scenario judge works with: the checks, and a place to put findings. */
@@ -286,6 +290,7 @@ export function judge(revision: string, manifest: Manifest, fs: FsName, scenario
   const expected = JUDGES[scenario](f, m!);
   return {
     ...base,
+    checks: checks.map((c) => ({ name: c.name, ret: c.ret, errno: c.errno, ms: c.ms, ...(c.v !== undefined ? { v: c.v } : {}), ...(c.t !== undefined ? { t: c.t } : {}) })),
     metrics: f.metrics,
     status: f.problems.length ? 'fail' : 'pass',
     expected,

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { mergeReports } from '../report/merge.ts';
+import { readReport } from '../report/read-report.ts';
+import { counts, finishReport } from '../report/report-model.ts';
+import { writeReport } from '../report/write-report.ts';
+import { comparisonText } from '../report/compare.ts';
+import { expectationError } from '../errors.ts';
+import { say } from '../util/progress.ts';
+
+const runDirOf = (p: string) => (p.endsWith('.json') ? dirname(resolve(p)) : resolve(p));
+
+export function registerReport(program: Command): void {
+  const report = program.command('report').description('work with stored reports');
+  report
+    .command('merge')
+    .description('merge the shards of one run (each a revision x filesystem, e.g. CI matrix jobs) into one run directory')
+    .argument('<shards...>', 'report.json files or run directories, in the order the revisions should appear')
+    .requiredOption('--out <dir>', 'the merged run directory')
+    .action(async (shards: string[], opts: { out: string }) => {
+      const reports = await Promise.all(shards.map(readReport));
+      const merged = mergeReports(reports, `freeze-rig report merge ${shards.join(' ')} --out ${opts.out}`);
+      const out = resolve(opts.out);
+      await mkdir(out, { recursive: true });
+      // the console logs travel with the report that names them
+      for (const [i, r] of reports.entries())
+        for (const rev of r.revisions)
+          for (const b of rev.boots) {
+            await mkdir(dirname(join(out, b.console)), { recursive: true });
+            await copyFile(join(runDirOf(shards[i]!), b.console), join(out, b.console)).catch(() => say(`no console log ${b.console} beside shard ${shards[i]}`));
+          }
+      await writeReport(out, merged);
+      if (merged.comparison.steps.length) console.log(comparisonText(merged.comparison));
+      const c = counts(merged.results);
+      console.log(`${c.pass} pass, ${c.fail} fail, ${c.skip} skip, ${c.error} error  (report: ${join(out, 'report.html')})`);
+      if (c.fail + c.error) throw expectationError(`${c.fail + c.error} scenario(s) did not meet their revision's expectations`);
+    });
+  report
+    .command('render')
+    .description('write report.html and junit.xml again from a stored report.json')
+    .argument('<run>', 'report.json or its run directory')
+    .action(async (path: string) => {
+      const { figures: _f, comparison: _c, ...rest } = await readReport(path);
+      await writeReport(runDirOf(path), finishReport(rest));
+      say(`rendered ${join(runDirOf(path), 'report.html')}`);
+    });
+}

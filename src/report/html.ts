@@ -1,0 +1,116 @@
+/**
+ * report.html: one self-contained page (no script, no fetch, opens offline)
+ * for a reviewer. What changed comes first, then the matrix, the freeze
+ * figures, the timelines, the builds and every failure in full. Pure.
+ */
+import { SCENARIOS } from '../scenarios/catalogue.ts';
+import type { Step, Transition } from './compare.ts';
+import { counts, type Report, type ReportResult } from './report-model.ts';
+import { TIMELINE_SCENARIOS, timelineSvg } from './timeline-svg.ts';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const FS = ['ext3', 'xfs'] as const;
+const MARK = { pass: '✓', fail: '✗', error: '!', skip: '–' } as const;
+const signed = (n: number) => `${n > 0 ? '+' : ''}${n}`;
+
+const CSS = `
+body{font:14px/1.4 "DejaVu Sans",system-ui,sans-serif;margin:24px;color:#1d232a;max-width:1200px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+.meta{color:#57606a}.incomplete{background:#fff3cd;border:1px solid #e0b300;padding:8px;margin:8px 0}
+table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.matrix td.st{text-align:center;font-weight:bold;width:34px}
+.pass{background:#2da44e;color:#fff}.fail{background:#cf222e;color:#fff}.error{background:#8250df;color:#fff}.skip{background:#eaeef2;color:#57606a}
+.worse{color:#cf222e}.better{color:#1a7f37}.gained{color:#0969da}.lost{color:#9a6700}
+ul.changes{margin:4px 0 12px;padding-left:20px}pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:12px;max-height:360px}
+svg.timeline{display:block;margin:8px 0;background:#fff;border:1px solid #d0d7de}
+svg .frozen{fill:#ddf4ff}svg .deadline{stroke:#cf222e;stroke-dasharray:4 3}svg .lane{stroke:#eaeef2;font-size:11px;fill:#1d232a}
+svg text.lane{stroke:none}svg .mark{fill:#0969da}svg .errno{fill:#fff;stroke:#cf222e;stroke-width:2}
+svg .op{fill:#54aeff}svg .blocked{fill:#d4a72c}svg .tick{font-size:10px;fill:#57606a}svg .title{font-size:12px;font-weight:bold;fill:#1d232a}
+.legend span{display:inline-block;padding:0 6px;margin-right:6px}`;
+
+function transitions(kind: 'worse' | 'better' | 'gained' | 'lost', list: Transition[]): string {
+  if (!list.length) return '';
+  const label = { worse: 'Worse', better: 'Better', gained: 'Newly passing (was skipped)', lost: 'No longer claimed (now skipped)' }[kind];
+  return `<p class="${kind}"><b>${label}: ${list.length}</b></p><ul class="changes">${list
+    .map((t) => `<li class="${kind}"><b>${esc(t.fs)} ${esc(t.scenario)}</b>: ${t.from} → ${t.to}. ${esc(t.observed.split('\n')[0]!.slice(0, 300))}</li>`)
+    .join('')}</ul>`;
+}
+
+function stepHtml(s: Step): string {
+  const b = s.build;
+  const build = `warnings ${b.warningsFrom} → ${b.warningsTo}${b.newWarnings !== null ? ` (${b.newWarnings} new)` : ''}${b.textDelta !== undefined ? `; vmlinux text ${signed(b.textDelta)} B, data ${signed(b.dataDelta ?? 0)} B` : ''}`;
+  const nothing = !s.worse.length && !s.better.length && !s.gained.length && !s.lost.length ? '<p>No scenario changed status.</p>' : '';
+  return `<h3>${esc(s.from)} → ${esc(s.to)}</h3><p class="meta">${esc(build)}</p>${transitions('worse', s.worse)}${transitions('better', s.better)}${transitions('gained', s.gained)}${transitions('lost', s.lost)}${nothing}`;
+}
+
+function matrix(r: Report): string {
+  const revs = r.revisions.map((x) => x.revision);
+  const scenarios = SCENARIOS.filter((s) => r.results.some((x) => x.scenario === s));
+  const cell = (rev: string, fs: string, s: string) => {
+    const x = r.results.find((y) => y.revision === rev && y.fs === fs && y.scenario === s);
+    if (!x) return '<td class="st"></td>';
+    const tip = x.status === 'skip' ? x.expected : x.observed;
+    return `<td class="st ${x.status}" title="${esc(tip.slice(0, 600))}">${MARK[x.status]}</td>`;
+  };
+  return `<table class="matrix"><tr><th rowspan="2">scenario</th>${revs.map((v) => `<th colspan="2">${esc(v)}</th>`).join('')}</tr><tr>${revs.map(() => FS.map((f) => `<th>${f}</th>`).join('')).join('')}</tr>${scenarios
+    .map((s) => `<tr><td>${esc(s)}</td>${revs.map((v) => FS.map((f) => cell(v, f, s)).join('')).join('')}</tr>`)
+    .join('')}</table><p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail</span><span class="error">! error</span><span class="skip">– skip (not claimed by the revision)</span></p>`;
+}
+
+function figures(r: Report): string {
+  const f = (v: number | undefined) => (v === undefined ? '' : v.toFixed(1));
+  return `<table><tr><th>revision</th><th>fs</th><th>freeze latency (ms)</th><th>thaw latency (ms)</th><th>writer wake-up after thaw (ms)</th><th>timeout error (ms)</th></tr>${r.figures
+    .map((x) => `<tr><td>${esc(x.revision)}</td><td>${x.fs}</td><td class="num">${f(x.freezeLatencyMs)}</td><td class="num">${f(x.thawLatencyMs)}</td><td class="num">${f(x.writerWakeLatencyMs)}</td><td class="num">${f(x.timeoutErrorMs)}</td></tr>`)
+    .join('')}</table>`;
+}
+
+function builds(r: Report): string {
+  return r.revisions
+    .map((v) => {
+      const b = v.build;
+      const nw = b.newWarnings === null ? `unknown (${esc(b.newWarningsWhy ?? '')})` : String(b.newWarnings.length);
+      const size = b.sizes ? `${b.sizes.text} / ${b.sizes.data} / ${b.sizes.bss}` : '?';
+      const delta = b.sizeDelta ? `${signed(b.sizeDelta.text)} / ${signed(b.sizeDelta.data)} / ${signed(b.sizeDelta.bss)}` : '';
+      const patches = v.patches.filter((p) => p.layer !== 'compat');
+      return `<h3>${esc(v.revision)}</h3><p class="meta">${esc(v.summary)}</p><table><tr><th>build</th><th>warnings</th><th>new warnings</th><th>vmlinux text / data / bss (B)</th><th>against baseline</th><th>boots</th></tr><tr><td class="num">${b.durationSeconds.toFixed(1)} s, ${b.compiled} compiled</td><td class="num">${b.warnings}</td><td class="num">${nw}</td><td class="num">${size}</td><td class="num">${delta}</td><td>${v.boots
+        .map((x) => `${x.fs}: ${x.end} after ${x.seconds.toFixed(1)} s (${esc(x.accel)}), <a href="${esc(x.console)}">console</a>`)
+        .join('<br>')}</td></tr></table>${b.newWarnings?.length ? `<pre>${esc(b.newWarnings.map((w) => `${w.file}:${w.line}: ${w.message}`).join('\n'))}</pre>` : ''}${
+        patches.length
+          ? `<table><tr><th>patch</th><th>checkpatch</th><th>applied</th>${patches.some((p) => p.build) ? '<th>builds alone</th>' : ''}</tr>${patches
+              .map(
+                (p) =>
+                  `<tr><td>${esc(p.name)}</td><td>${'failed' in p.checkpatch ? esc(p.checkpatch.failed) : `${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings`}</td><td>${p.fuzz ? `fuzz in ${p.fuzz} hunks` : p.offsets ? `${p.offsets} hunks at an offset` : 'clean'}</td>${p.build ? `<td>${p.build.ok ? `yes, ${p.build.seconds.toFixed(1)} s` : 'NO'}</td>` : ''}</tr>`,
+              )
+              .join('')}</table>`
+          : ''
+      }`;
+    })
+    .join('');
+}
+
+function failure(x: ReportResult): string {
+  return `<details open><summary class="${x.status}">&nbsp;${x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p><b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
+    x.reproducer ? `<p><b>reproduce:</b></p><pre>${esc(x.reproducer)}</pre>` : ''
+  }${x.console?.length ? `<pre>${esc(x.console.join('\n'))}</pre>` : ''}</details>`;
+}
+
+export function toHtml(r: Report): string {
+  const c = counts(r.results);
+  const bad = r.results.filter((x) => x.status === 'fail' || x.status === 'error');
+  const timelines = r.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip').map((x) => timelineSvg(x)).filter(Boolean);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>freeze-rig report: ${esc(r.revisions.map((v) => v.revision).join(', '))}</title>
+<style>${CSS}</style></head><body>
+<h1>freeze-rig: ${esc(r.revisions.map((v) => v.revision).join(' → '))}</h1>
+<p class="meta">Linux ${esc(r.kernel.version)} (tree ${esc(r.kernel.treeId)}), ${esc(r.createdAt)}, on ${esc(r.host.hostname)}: ${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c.skip} skip.<br><code>${esc(r.command)}</code></p>
+${r.complete ? '' : '<p class="incomplete"><b>Incomplete run:</b> it stopped before every revision ran; what is here is what finished.</p>'}
+<h2>What changed</h2>${r.comparison.steps.length ? r.comparison.steps.map(stepHtml).join('') : '<p>One revision: nothing to compare.</p>'}
+<h2>Matrix</h2>${matrix(r)}
+<h2>Freeze figures</h2>${figures(r)}
+<h2>Timelines</h2><p class="meta">Shaded: frozen. Dashed: the requested timeout. Bars: a freeze call, or a writer blocked. Hollow: a call that failed with an errno.</p>${timelines.join('\n') || '<p>No timeout scenario ran.</p>'}
+<h2>Builds</h2>${builds(r)}
+<h2>Failures</h2>${bad.length ? bad.map(failure).join('\n') : '<p>None.</p>'}
+</body></html>
+`;
+}

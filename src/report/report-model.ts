@@ -1,0 +1,196 @@
+/**
+ * report.json: what one run found, as plain data. Built by pure functions
+ * from what the pipeline recorded; the comparison part is derived, so that a
+ * merge of shards recomputes it from the merged results.
+ */
+import type { BuildRecord } from '../build/build-kernel.ts';
+import type { Diagnostic } from '../build/build-log.ts';
+import type { SectionSizes } from '../build/size.ts';
+import type { FsName } from '../guest/disk-images.ts';
+import type { BootRecord } from '../pipeline/run-scenarios.ts';
+import type { PatchRecord, RevisionDelta } from '../pipeline/patch-records.ts';
+import type { ScenarioResult, Status } from '../scenarios/judge.ts';
+import { compareRevisions, type Comparison } from './compare.ts';
+
+export const REPORT_FORMAT = 'freeze-rig-report/1';
+
+export interface ReportPatch {
+  layer: string;
+  name: string;
+  subject: string;
+  applied: boolean;
+  fuzz: number;
+  offsets: number;
+  checkpatch: { errors: number; warnings: number } | { failed: string };
+  build?: PatchRecord['build'];
+}
+
+export interface ReportBuild {
+  durationSeconds: number;
+  compiled: number;
+  warnings: number;
+  warningsComplete: boolean;
+  /** null: not known (see newWarningsWhy) */
+  newWarnings: Diagnostic[] | null;
+  newWarningsWhy?: string;
+  sizes?: SectionSizes;
+  /** against baseline, bytes */
+  sizeDelta?: SectionSizes;
+  config: string;
+  reproducer: string;
+}
+
+export interface ReportBoot {
+  fs: FsName;
+  accel: string;
+  seconds: number;
+  end: string;
+  /** relative to the run directory */
+  console: string;
+  reproducer: string;
+  scenarioMs: Record<string, number>;
+  deviceWrites: BootRecord['deviceWrites'];
+  fsck: BootRecord['fsck'];
+}
+
+export interface ReportResult extends ScenarioResult {
+  /** for a failure: the command that boots this guest again */
+  reproducer?: string;
+}
+
+/** The freeze window of one revision on one filesystem, in ms. */
+export interface FreezeFigures {
+  revision: string;
+  fs: FsName;
+  freezeLatencyMs?: number;
+  thawLatencyMs?: number;
+  writerWakeLatencyMs?: number;
+  timeoutErrorMs?: number;
+}
+
+export interface ReportRevision {
+  revision: string;
+  summary: string;
+  patches: ReportPatch[];
+  build: ReportBuild;
+  boots: ReportBoot[];
+}
+
+export interface Report {
+  format: typeof REPORT_FORMAT;
+  complete: boolean;
+  createdAt: string;
+  kernel: { version: string; treeId: string };
+  host: { hostname: string; toolchain: Record<string, string> };
+  /** the command line that produced it */
+  command: string;
+  revisions: ReportRevision[];
+  results: ReportResult[];
+  figures: FreezeFigures[];
+  comparison: Comparison;
+}
+
+/** What the run command hands over for one revision. */
+export interface RevisionRun {
+  revision: string;
+  summary: string;
+  build: BuildRecord;
+  patches: PatchRecord[];
+  delta: RevisionDelta;
+  boots: BootRecord[];
+  results: ScenarioResult[];
+}
+
+const STATUSES: Status[] = ['pass', 'fail', 'skip', 'error'];
+
+export function counts(results: readonly { status: Status }[]): Record<Status, number> {
+  return Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as Record<Status, number>;
+}
+
+function reportPatch(p: PatchRecord): ReportPatch {
+  return {
+    layer: p.layer,
+    name: p.name,
+    subject: p.subject,
+    applied: true,
+    fuzz: p.applied.fuzz.length,
+    offsets: p.applied.offsets.length,
+    checkpatch: 'errors' in p.checkpatch ? { errors: p.checkpatch.errors, warnings: p.checkpatch.warnings } : p.checkpatch,
+    ...(p.build ? { build: p.build } : {}),
+  };
+}
+
+function reportBoot(b: BootRecord, revision: string): ReportBoot {
+  return { fs: b.fs, accel: b.accel, seconds: b.seconds, end: b.end, console: `${revision}/${b.console}`, reproducer: b.reproducer, scenarioMs: b.scenarioMs, deviceWrites: b.deviceWrites, fsck: b.fsck };
+}
+
+/** The figures a reviewer asks for first, from the scenarios that measure them. Pure. */
+export function freezeFigures(results: readonly ScenarioResult[]): FreezeFigures[] {
+  const keys = [...new Set(results.map((r) => `${r.revision}\0${r.fs}`))];
+  return keys.map((k) => {
+    const [revision, fs] = k.split('\0') as [string, FsName];
+    const pick = (scenario: string, metric: string) => {
+      const r = results.find((x) => x.revision === revision && x.fs === fs && x.scenario === scenario && x.status === 'pass');
+      return r?.metrics[metric]?.value;
+    };
+    const f: FreezeFigures = { revision, fs };
+    const set = (key: keyof FreezeFigures, v: number | undefined) => v !== undefined && ((f as unknown as Record<string, number>)[key] = v);
+    set('freezeLatencyMs', pick('writes-block', 'freezeLatency') ?? pick('freeze-thaw', 'freezeLatency'));
+    set('thawLatencyMs', pick('writes-block', 'thawLatency') ?? pick('freeze-thaw', 'thawLatency'));
+    set('writerWakeLatencyMs', pick('writes-block', 'writerWakeLatency'));
+    set('timeoutErrorMs', pick('timeout-fires', 'timeoutError'));
+    return f;
+  });
+}
+
+export interface ReportInput {
+  createdAt: string;
+  hostname: string;
+  command: string;
+  runs: RevisionRun[];
+  complete: boolean;
+}
+
+/** report.json from the pipeline's records. Pure. */
+export function buildReport(input: ReportInput): Report {
+  const first = input.runs[0]?.build;
+  const revisions: ReportRevision[] = input.runs.map((r) => ({
+    revision: r.revision,
+    summary: r.summary,
+    patches: r.patches.map(reportPatch),
+    build: {
+      durationSeconds: r.build.durationSeconds,
+      compiled: r.build.compiled,
+      warnings: r.build.warningCount,
+      warningsComplete: r.build.warningsComplete ?? false,
+      newWarnings: r.delta.newWarnings,
+      ...(r.delta.why ? { newWarningsWhy: r.delta.why } : {}),
+      ...(r.build.sizes ? { sizes: r.build.sizes } : {}),
+      ...(r.delta.size ? { sizeDelta: r.delta.size } : {}),
+      config: r.build.config.sha256,
+      reproducer: r.build.reproducer,
+    },
+    boots: r.boots.map((b) => reportBoot(b, r.revision)),
+  }));
+  const results: ReportResult[] = input.runs.flatMap((r) =>
+    r.results.map((x) => {
+      const boot = r.boots.find((b) => b.fs === x.fs);
+      return x.status === 'fail' || x.status === 'error' ? { ...x, ...(boot ? { reproducer: boot.reproducer } : {}) } : x;
+    }),
+  );
+  return finishReport({
+    format: REPORT_FORMAT,
+    complete: input.complete,
+    createdAt: input.createdAt,
+    kernel: first?.kernel ?? { version: 'unknown', treeId: 'unknown' },
+    host: { hostname: input.hostname, toolchain: first?.toolchain ?? {} },
+    command: input.command,
+    revisions,
+    results,
+  });
+}
+
+/** Adds what is derived from results: figures and the comparison. Pure. */
+export function finishReport(r: Omit<Report, 'figures' | 'comparison'>): Report {
+  return { ...r, figures: freezeFigures(r.results), comparison: compareRevisions(r) };
+}

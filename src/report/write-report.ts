@@ -1,0 +1,21 @@
+/**
+ * The run directory's three views of one report: report.json (validated
+ * against its schema first), junit.xml and report.html. Each is written
+ * atomically; report.json says complete: false until the run has finished.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { toHtml } from './html.ts';
+import { toJunit } from './junit.ts';
+import type { Report } from './report-model.ts';
+import { assertValidReport } from './validate.ts';
+
+export const REPORT_FILES = { json: 'report.json', junit: 'junit.xml', html: 'report.html' } as const;
+
+export async function writeReport(runDir: string, report: Report): Promise<void> {
+  assertValidReport(report);
+  // report.json last: a reader that trusts it finds the other two matching
+  await writeFileAtomic(join(runDir, REPORT_FILES.junit), toJunit(report));
+  await writeFileAtomic(join(runDir, REPORT_FILES.html), toHtml(report));
+  await writeFileAtomic(join(runDir, REPORT_FILES.json), `${JSON.stringify(report, null, 2)}\n`);
+}
