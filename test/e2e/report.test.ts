@@ -1,0 +1,130 @@
+/**
+ * `npm run rig` as a developer and a CI run it: the three revisions on real
+ * kernels in QEMU, each meeting its own manifest, and the run directory a
+ * reviewer reads (report.json valid, junit.xml valid against the JUnit XSD,
+ * report.html drawn by a real headless chromium). Then a run split into
+ * shards and merged, against the same run unsplit.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheLayout, repoPath } from '../../src/paths.ts';
+import { readCachedSource } from '../../src/source/cache.ts';
+import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
+import { SCENARIOS } from '../../src/scenarios/catalogue.ts';
+import type { Report } from '../../src/report/report-model.ts';
+import { schemaErrors } from '../../src/report/validate.ts';
+import { renderPage } from '../../src/report/chromium.ts';
+import { TIMELINE_SCENARIOS } from '../../src/report/timeline-svg.ts';
+
+const source = await readCachedSource(cacheLayout(), LINUX_2_6_27.treeId);
+if (!source) console.warn(`\n*** SKIPPED: the report e2e tests need Linux ${LINUX_2_6_27.version} in the rig's cache: npm run freeze-rig -- source fetch (or source import) ***\n`);
+
+const cli = (args: string[]) => execa('node', [repoPath('bin/freeze-rig.js'), ...args], { reject: false, all: true, env: { FORCE_COLOR: '0' } });
+const readJson = async (f: string) => JSON.parse(await readFile(f, 'utf8'));
+const qemuLeft = async () => (await execa('pgrep', ['-c', '-f', '^qemu-system'], { reject: false })).stdout.trim();
+const table = (r: Report) => r.results.map((x) => `${x.status} ${x.revision} ${x.fs} ${x.scenario}: ${(x.status === 'skip' ? x.expected : x.observed).split('\n')[0]}`).join('\n');
+
+describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and their reports', () => {
+  let dir: string;
+  let report: Report;
+  let run: Awaited<ReturnType<typeof cli>>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'freeze-rig-rig-'));
+    run = await cli(['run', '--out', dir]);
+    report = await readJson(join(dir, 'report.json'));
+  }, 1_500_000);
+
+  it('meets every promise of each revision\'s own manifest, and exits 0', async () => {
+    expect(report.revisions.map((r) => r.revision)).toEqual(['baseline', 'ext3-v1', 'generic-v2']);
+    expect(report.results).toHaveLength(3 * 2 * SCENARIOS.length);
+    expect(report.results.filter((x) => x.status === 'fail' || x.status === 'error'), table(report)).toEqual([]);
+    expect(report.results.filter((x) => x.revision === 'generic-v2' && x.status === 'skip'), table(report)).toEqual([]);
+    expect(report.revisions.flatMap((r) => r.boots.map((b) => b.end))).toEqual(Array(6).fill('poweroff'));
+    expect(run.exitCode, run.all).toBe(0);
+    expect(report.complete).toBe(true);
+    expect(await qemuLeft()).toBe('0');
+  });
+
+  it('writes a report.json that its schema accepts, with the kernel, toolchain, builds and freeze figures', async () => {
+    expect(schemaErrors(report)).toEqual([]);
+    expect(report.kernel).toEqual({ version: '2.6.27', treeId: LINUX_2_6_27.treeId });
+    expect(report.host.toolchain).toHaveProperty('gcc');
+    const g = report.revisions.find((r) => r.revision === 'generic-v2')!;
+    expect(g.patches.filter((p) => p.layer === 'generic-v2').map((p) => 'errors' in p.checkpatch && p.checkpatch.errors + p.checkpatch.warnings)).toEqual([0, 0, 0, 0]);
+    expect(g.build.newWarnings).toEqual([]);
+    const fig = report.figures.find((f) => f.revision === 'generic-v2' && f.fs === 'xfs')!;
+    for (const k of ['freezeLatencyMs', 'thawLatencyMs', 'writerWakeLatencyMs', 'timeoutErrorMs'] as const) expect(fig[k], k).toEqual(expect.any(Number));
+    for (const b of g.boots) await stat(join(dir, b.console));
+  });
+
+  it('says what each revision gained over the one before', () => {
+    const [toExt3, toGeneric] = report.comparison.steps;
+    expect(toExt3!.gained.map((t) => `${t.fs} ${t.scenario}`)).toContain('ext3 timeout-fires');
+    expect(toGeneric!.gained.map((t) => `${t.fs} ${t.scenario}`)).toContain('xfs timeout-reset');
+    expect(report.comparison.steps.flatMap((s) => s.worse)).toEqual([]);
+  });
+
+  it('writes junit.xml with one testcase per revision x filesystem x scenario, valid against the JUnit XSD', async () => {
+    const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
+    expect(xml.match(/<testcase /g)).toHaveLength(report.results.length);
+    const v = await execa('xmllint', ['--noout', '--schema', repoPath('src/report/junit.xsd'), join(dir, 'junit.xml')], { reject: false });
+    expect(v.stderr).toContain('validates');
+  });
+
+  it('renders report.html in headless chromium with nothing on its console; the screenshot shows the matrix and the timelines', async () => {
+    const shot = join(dir, 'report.png');
+    const page = await renderPage(join(dir, 'report.html'), shot);
+    expect(page.console).toEqual([]);
+    expect(page.dom).toContain('<table class="matrix">');
+    const timelines = report.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip').length;
+    expect(page.dom.match(/<svg class="timeline"/g)).toHaveLength(timelines);
+    expect((await stat(shot)).size).toBeGreaterThan(50_000);
+    console.log(`report.html screenshot: ${shot}`);
+  }, 120_000);
+
+  it('finds a real console error, so the check above can fail', async () => {
+    const bad = join(dir, 'broken.html');
+    await writeFile(bad, '<!doctype html><p>x</p><script>console.error("drawn wrong")</script>');
+    expect((await renderPage(bad)).console.join('\n')).toContain('drawn wrong');
+  }, 120_000);
+
+  it('compare: exit 0 against itself, exit 1 when a stored run got worse, exit 2 for a missing report', async () => {
+    expect((await cli(['compare', dir, dir])).exitCode).toBe(0);
+    const worse = structuredClone(report);
+    worse.results.find((x) => x.revision === 'generic-v2' && x.scenario === 'timeout-fires' && x.fs === 'xfs')!.status = 'fail';
+    await writeFile(join(dir, 'worse.json'), JSON.stringify(worse));
+    const c = await cli(['compare', join(dir, 'report.json'), join(dir, 'worse.json')]);
+    expect(c.exitCode).toBe(1);
+    expect(c.all).toMatch(/WORSE  xfs   timeout-fires +pass -> fail/);
+    expect((await cli(['compare', dir, join(dir, 'nothing-here.json')])).exitCode).toBe(2);
+  });
+});
+
+describe.skipIf(!source)('a run split into shards (one per filesystem), merged', () => {
+  it('gives the results of the unsplit run', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'freeze-rig-shards-'));
+    const args = ['run', '--series', 'generic-v2', '--scenario', 'writes-block', 'errors', 'timeout-fires', 'dmesg-clean'];
+    // one after the other: guests that share two cores would blur the timings the judges check
+    const whole = await cli([...args, '--out', join(base, 'whole')]);
+    const ext3 = await cli([...args, '--fs', 'ext3', '--out', join(base, 'ext3')]);
+    const xfs = await cli([...args, '--fs', 'xfs', '--out', join(base, 'xfs')]);
+    for (const r of [whole, ext3, xfs]) expect(r.exitCode, r.all).toBe(0);
+    // shards in the "wrong" order: the merge orders them as the unsplit run does
+    const m = await cli(['report', 'merge', join(base, 'xfs'), join(base, 'ext3', 'report.json'), '--out', join(base, 'merged')]);
+    expect(m.exitCode, m.all).toBe(0);
+    const a: Report = await readJson(join(base, 'whole', 'report.json'));
+    const b: Report = await readJson(join(base, 'merged', 'report.json'));
+    const key = (r: Report) => r.results.map((x) => `${x.revision} ${x.fs} ${x.scenario} ${x.status} ${x.expected}`);
+    expect(key(b)).toEqual(key(a));
+    expect(b.revisions.map((r) => r.boots.map((x) => x.fs))).toEqual([['ext3', 'xfs']]);
+    expect(b.figures.map((f) => f.fs)).toEqual(a.figures.map((f) => f.fs));
+    for (const boot of b.revisions[0]!.boots) await stat(join(base, 'merged', boot.console));
+    const junit = await readFile(join(base, 'merged', 'junit.xml'), 'utf8');
+    expect(junit.match(/<testcase /g)).toHaveLength(a.results.length);
+    expect(await qemuLeft()).toBe('0');
+  }, 900_000);
+});
