@@ -5,6 +5,8 @@
  */
 import type { Report, ReportResult } from './report-model.ts';
 
+const FS = ['ext3', 'xfs'] as const;
+
 const xml = (s: string) =>
   s
     // characters XML 1.0 cannot carry at all (a console can hold them)
@@ -31,15 +33,14 @@ function testcase(r: ReportResult, seconds: number): string {
 }
 
 export function toJunit(report: Report): string {
-  const suites = report.revisions.flatMap((rev) => rev.boots.map((b) => ({ rev, boot: b, results: report.results.filter((r) => r.revision === rev.revision && r.fs === b.fs) })));
-  // results without a boot (a guest that never started) still get a suite
-  for (const r of report.results)
-    if (!suites.some((s) => s.rev.revision === r.revision && s.results.includes(r))) {
-      const rev = report.revisions.find((x) => x.revision === r.revision)!;
-      let s = suites.find((x) => x.rev === rev && x.boot.fs === r.fs);
-      if (!s) suites.push((s = { rev, boot: { fs: r.fs, seconds: 0 } as never, results: [] }));
-      s.results.push(r);
-    }
+  // one suite per revision x filesystem, whatever number of guests ran it
+  const suites = report.revisions.flatMap((rev) =>
+    FS.filter((fs) => report.results.some((r) => r.revision === rev.revision && r.fs === fs)).map((fs) => ({
+      name: `${rev.revision}.${fs}`,
+      boots: rev.boots.filter((b) => b.fs === fs),
+      results: report.results.filter((r) => r.revision === rev.revision && r.fs === fs),
+    })),
+  );
   const n = (rs: ReportResult[], st: string) => rs.filter((r) => r.status === st).length;
   const all = report.results;
   const out = [
@@ -48,15 +49,18 @@ export function toJunit(report: Report): string {
   ];
   suites.forEach((s, id) => {
     const rs = s.results;
+    const ms = (scenario: string) => s.boots.find((b) => scenario in b.scenarioMs)?.scenarioMs[scenario] ?? 0;
     out.push(
-      `  <testsuite name="${xml(`${s.rev.revision}.${s.boot.fs}`)}" package="freeze-rig" id="${id}" timestamp="${antTime(report.createdAt)}" hostname="${xml(report.host.hostname || 'localhost')}" tests="${rs.length}" failures="${n(rs, 'fail')}" errors="${n(rs, 'error')}" skipped="${n(rs, 'skip')}" time="${(s.boot.seconds ?? 0).toFixed(3)}">`,
+      `  <testsuite name="${xml(s.name)}" package="freeze-rig" id="${id}" timestamp="${antTime(report.createdAt)}" hostname="${xml(report.host.hostname || 'localhost')}" tests="${rs.length}" failures="${n(rs, 'fail')}" errors="${n(rs, 'error')}" skipped="${n(rs, 'skip')}" time="${Math.max(0, ...s.boots.map((b) => b.seconds)).toFixed(3)}">`,
       '    <properties>',
       `      <property name="kernel" value="${xml(`${report.kernel.version} ${report.kernel.treeId}`)}"/>`,
-      `      <property name="accelerator" value="${xml(s.boot.accel ?? 'none')}"/>`,
-      `      <property name="reproducer" value="${xml(s.boot.reproducer ?? '')}"/>`,
+      ...s.boots.flatMap((b) => [
+        `      <property name="${xml(`${b.name}.accelerator`)}" value="${xml(b.accel)}"/>`,
+        `      <property name="${xml(`${b.name}.reproducer`)}" value="${xml(b.reproducer)}"/>`,
+      ]),
       '    </properties>',
-      ...rs.map((r) => testcase(r, (s.boot.scenarioMs?.[r.scenario] ?? 0) / 1000)),
-      `    <system-out>${xml(s.boot.console ? `console log: ${s.boot.console}` : '')}</system-out>`,
+      ...rs.map((r) => testcase(r, ms(r.scenario) / 1000)),
+      `    <system-out>${xml(s.boots.map((b) => `${b.name}: ${b.scenarios.join(' ') || 'no scenarios'}; console log ${b.console}`).join('\n'))}</system-out>`,
       '    <system-err></system-err>',
       '  </testsuite>',
     );

@@ -24,10 +24,10 @@ export function mergeReports(shards: readonly Report[], command = `report merge 
       if (seen.build.config !== r.build.config)
         throw inputError(`revision ${r.revision} was built with different configs in two shards`, { hint: 'merge shards of one run only' });
       for (const b of r.boots) {
-        if (seen.boots.some((x) => x.fs === b.fs)) throw inputError(`two shards both ran ${r.revision} on ${b.fs}`, { hint: 'each shard must run its own revision x filesystem' });
+        if (seen.boots.some((x) => x.name === b.name)) throw inputError(`two shards both ran ${r.revision} on ${b.fs}`, { hint: 'each shard must run its own revision x filesystem' });
         seen.boots.push(b);
       }
-      seen.boots.sort((a, b) => FS_ORDER.indexOf(a.fs) - FS_ORDER.indexOf(b.fs));
+      seen.boots.sort((a, b) => FS_ORDER.indexOf(a.fs) - FS_ORDER.indexOf(b.fs) || a.name.localeCompare(b.name));
     }
   }
   const order = (rev: string, fs: string, scenario: string) => [revisions.findIndex((r) => r.revision === rev), FS_ORDER.indexOf(fs), SCENARIOS.indexOf(scenario as never)];

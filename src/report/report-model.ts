@@ -42,6 +42,9 @@ export interface ReportBuild {
 
 export interface ReportBoot {
   fs: FsName;
+  /** the guest: the fs, or fs-N when the fs's scenarios were split over VMs */
+  name: string;
+  scenarios: string[];
   accel: string;
   seconds: number;
   end: string;
@@ -121,7 +124,7 @@ function reportPatch(p: PatchRecord): ReportPatch {
 }
 
 function reportBoot(b: BootRecord, revision: string): ReportBoot {
-  return { fs: b.fs, accel: b.accel, seconds: b.seconds, end: b.end, console: `${revision}/${b.console}`, reproducer: b.reproducer, scenarioMs: b.scenarioMs, deviceWrites: b.deviceWrites, fsck: b.fsck };
+  return { fs: b.fs, name: b.name, scenarios: b.scenarios, accel: b.accel, seconds: b.seconds, end: b.end, console: `${revision}/${b.console}`, reproducer: b.reproducer, scenarioMs: b.scenarioMs, deviceWrites: b.deviceWrites, fsck: b.fsck };
 }
 
 /** The figures a reviewer asks for first, from the scenarios that measure them. Pure. */
@@ -174,7 +177,7 @@ export function buildReport(input: ReportInput): Report {
   }));
   const results: ReportResult[] = input.runs.flatMap((r) =>
     r.results.map((x) => {
-      const boot = r.boots.find((b) => b.fs === x.fs);
+      const boot = r.boots.find((b) => b.fs === x.fs && b.scenarios.includes(x.scenario)) ?? r.boots.find((b) => b.fs === x.fs);
       return x.status === 'fail' || x.status === 'error' ? { ...x, ...(boot ? { reproducer: boot.reproducer } : {}) } : x;
     }),
   );

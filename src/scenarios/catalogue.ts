@@ -56,3 +56,43 @@ export function skipReason(fs: FsManifest | undefined, id: ScenarioId): string |
   }
   return undefined;
 }
+
+/**
+ * What each scenario must wait by its design, in ms (rig/guest/scenarios.c):
+ * the blocked writer held past 1.2 s, the 2 s timeouts, the six 1 s
+ * heartbeats, the ten 300+300 ms load rounds. Anything the guest spends
+ * beyond these is overhead (the bench's scenarioOverheadRatio), and they
+ * balance the scenarios across VMs.
+ */
+export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
+  'freeze-thaw': 0,
+  'writes-block': 1200,
+  'metadata-blocks': 1200,
+  'reads-proceed': 0,
+  errors: 0,
+  'timeout-fires': 2000,
+  'timeout-reset': 6000 + 2000,
+  'timeout-compat-args': 4 * 1600,
+  'self-deadlock-rescue': 2000,
+  'thaw-timeout-race': 3 * (2000 + 60),
+  'legacy-xfs-ioctl': 1200,
+  'umount-frozen': 0,
+  'freeze-under-load': 10 * 600,
+  'dmesg-clean': 0,
+};
+
+/**
+ * Splits the scenarios one guest would run into at most `vms` groups of about
+ * equal required waits (longest first onto the lightest group), each group
+ * in catalogue order. Scenarios that wait for nothing share the first group. Pure.
+ */
+export function splitScenarios(ids: readonly ScenarioId[], vms: number): ScenarioId[][] {
+  const groups: { ids: ScenarioId[]; ms: number }[] = Array.from({ length: Math.max(1, vms) }, () => ({ ids: [], ms: 0 }));
+  const byWait = [...ids].sort((a, b) => REQUIRED_WAIT_MS[b] - REQUIRED_WAIT_MS[a]);
+  for (const id of byWait) {
+    const g = REQUIRED_WAIT_MS[id] ? groups.reduce((min, x) => (x.ms < min.ms ? x : min)) : groups[0]!;
+    g.ids.push(id);
+    g.ms += REQUIRED_WAIT_MS[id];
+  }
+  return groups.filter((g) => g.ids.length).map((g) => SCENARIOS.filter((s) => g.ids.includes(s)));
+}

@@ -23,7 +23,7 @@ const rev = (revision: string, fsList: ('ext3' | 'xfs')[] = ['ext3', 'xfs'], tex
   summary: `${revision} summary`,
   patches: [{ layer: revision, name: '0001-x.patch', subject: '[PATCH] x', applied: true, fuzz: 0, offsets: 0, checkpatch: { errors: 0, warnings: 0 } }],
   build: { durationSeconds: 3, compiled: 2, warnings: 10, warningsComplete: true, newWarnings: [], sizes: { text, data: 2, bss: 3 }, sizeDelta: { text: text - 1000, data: 0, bss: 0 }, config: 'cfg', reproducer: 'make' },
-  boots: fsList.map((fs) => ({ fs, accel: 'tcg', seconds: 10, end: 'poweroff', console: `${revision}/${fs}-console.log`, reproducer: `qemu-system-x86_64 ${revision} ${fs}`, scenarioMs: { 'timeout-fires': 2100 }, deviceWrites: {}, fsck: { command: 'e2fsck -fn', exitCode: 0, output: [] } })),
+  boots: fsList.map((fs) => ({ fs, name: fs, scenarios: ['writes-block', 'timeout-fires'], accel: 'tcg', seconds: 10, end: 'poweroff', console: `${revision}/${fs}-console.log`, reproducer: `qemu-system-x86_64 ${revision} ${fs}`, scenarioMs: { 'timeout-fires': 2100 }, deviceWrites: {}, fsck: { command: 'e2fsck -fn', exitCode: 0, output: [] } })),
 });
 
 const res = (revision: string, fs: 'ext3' | 'xfs', scenario: string, status: ReportResult['status'], extra: Partial<ReportResult> = {}): ReportResult => ({

@@ -3,9 +3,9 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, type Check } from '../../src/scenarios/judge.ts';
 import { loadManifest, mergeManifest, type Manifest } from '../../src/scenarios/manifest.ts';
-import { SCENARIOS, skipReason } from '../../src/scenarios/catalogue.ts';
+import { REQUIRED_WAIT_MS, SCENARIOS, skipReason, splitScenarios } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, scenarioAt } from '../../src/scenarios/dmesg.ts';
-import { guestAppend, guestScenarios, resultsOf } from '../../src/pipeline/run-scenarios.ts';
+import { combineDmesg, guestAppend, guestScenarios, resultsOf } from '../../src/pipeline/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
 import { outcomeOf } from '../../src/scenarios/errno.ts';
@@ -198,5 +198,29 @@ describe('the guest command line and disk commands, as data', () => {
     expect(mkfsArgs('ext3', 'e.img')).toEqual(['mkfs.ext3', '-F', '-q', 'e.img']);
     expect(fsckArgs('ext3', 'e.img')).toEqual(['e2fsck', '-fn', 'e.img']);
     expect(fsckArgs('xfs', 'x.img')).toEqual(['xfs_repair', '-n', 'x.img']);
+  });
+});
+
+describe('splitting a guest\'s scenarios over parallel VMs', () => {
+  it('balances the required waits, keeps catalogue order, and never loses or repeats a scenario', () => {
+    const ids = SCENARIOS.filter((s) => s !== 'dmesg-clean');
+    const groups = splitScenarios(ids, 2);
+    expect(groups).toHaveLength(2);
+    expect(groups.flat().sort()).toEqual([...ids].sort());
+    for (const g of groups) expect(g).toEqual(SCENARIOS.filter((s) => g.includes(s)));
+    const waits = groups.map((g) => g.reduce((n, s) => n + REQUIRED_WAIT_MS[s], 0));
+    expect(Math.abs(waits[0]! - waits[1]!)).toBeLessThanOrEqual(Math.max(...Object.values(REQUIRED_WAIT_MS)));
+  });
+
+  it('runs one guest when there is one group, or nothing to split', () => {
+    expect(splitScenarios(['freeze-thaw', 'errors'], 2)).toEqual([['freeze-thaw', 'errors']]);
+    expect(splitScenarios([], 2)).toEqual([]);
+    expect(splitScenarios(['timeout-fires', 'writes-block'], 1)).toEqual([['writes-block', 'timeout-fires']]);
+  });
+
+  it('judges dmesg-clean over all guests of a filesystem: the first unclean one wins', () => {
+    const mkr = (status: 'pass' | 'fail', observed: string) => ({ revision: 'r', fs: 'ext3' as const, scenario: 'dmesg-clean', status, expected: 'clean', observed, metrics: {} });
+    expect(combineDmesg([mkr('pass', 'ext3-1: clean'), mkr('pass', 'ext3-2: clean')]).observed).toBe('ext3-1: clean; ext3-2: clean');
+    expect(combineDmesg([mkr('pass', 'ext3-1: clean'), mkr('fail', 'ext3-2: soft-lockup')])).toMatchObject({ status: 'fail', observed: 'ext3-2: soft-lockup' });
   });
 });
