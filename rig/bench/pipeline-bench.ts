@@ -1,0 +1,128 @@
+/**
+ * The developer's loop, measured in one run on this machine (issue #7), for
+ * generic-v2 on ext3 and XFS, through the real CLI:
+ *   bare      `make -j2 bzImage` of generic-v2's tree and .config, plain gcc, cold
+ *   cold      `freeze-rig run --series generic-v2` with its work tree, build dir
+ *             and ccache gone (baseline's build, which the run compares
+ *             against, stays: it is another revision)
+ *   warm      the same run again, nothing changed
+ *   edit      one line of one patch changed (a copy of the series), from the
+ *             edit to the verdict
+ *   overhead  guest seconds per scenario against the waits it requires
+ * Prints the figures and writes bench.json. Never a test: these machines are
+ * shared and noisy, so figures, not assertions.
+ */
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { cacheLayout, repoPath } from '../../src/paths.ts';
+import { buildRevision } from '../../src/pipeline/build-revision.ts';
+import { makeArgs } from '../../src/build/make-command.ts';
+import { REQUIRED_WAIT_MS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
+import type { Report } from '../../src/report/report-model.ts';
+import type { BuildRecord } from '../../src/build/build-kernel.ts';
+import { writeJsonAtomic } from '../../src/util/atomic.ts';
+
+const layout = cacheLayout();
+const seconds = (t0: number) => (Date.now() - t0) / 1000;
+const work = await mkdtemp(join(tmpdir(), 'freeze-rig-bench-'));
+
+interface Timed {
+  seconds: number;
+  exitCode: number;
+  report: Report;
+  build: BuildRecord;
+  log: string[];
+}
+
+/** One `freeze-rig run` through the CLI, as a developer types it. */
+async function rig(name: string, series: string, env: Record<string, string> = {}): Promise<Timed> {
+  const out = join(work, name);
+  const t0 = Date.now();
+  const r = await execa('node', [repoPath('bin/freeze-rig.js'), 'run', '--series', series, '--out', out], { reject: false, all: true, env });
+  const s = seconds(t0);
+  const report: Report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+  const build: BuildRecord = JSON.parse(await readFile(join(out, 'generic-v2', 'build.json'), 'utf8'));
+  const log = (r.all ?? '').split('\n');
+  return { seconds: s, exitCode: r.exitCode ?? -1, report, build, log };
+}
+
+const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: built in|guest poweroff|pass, .* fail/.test(l));
+
+console.log(`freeze-rig pipeline benchmark: generic-v2, ext3 and XFS (${cpus().length} cores; one run; figures, not assertions)`);
+const ref = await buildRevision({ layout, revision: 'generic-v2' });
+
+// 1. bare make, cold: a fresh O= dir, generic-v2's .config, plain gcc.
+const bareOut = join(work, 'bare');
+await mkdir(bareOut, { recursive: true });
+await cp(join(ref.outDir, '.config'), join(bareOut, '.config'));
+await execa('make', makeArgs({ srcDir: ref.tree.dir, outDir: bareOut, targets: ['oldconfig'] }), { input: '\n'.repeat(1000) });
+let t0 = Date.now();
+await execa('make', makeArgs({ srcDir: ref.tree.dir, outDir: bareOut, targets: ['bzImage'], jobs: 2 }));
+const bareMakeSeconds = seconds(t0);
+await rm(bareOut, { recursive: true, force: true });
+console.log(`bare make -j2 bzImage, cold                 ${bareMakeSeconds.toFixed(1)} s`);
+
+// 2. the rig's cold pipeline: no work tree, no build dir, an empty ccache.
+await rm(dirname(ref.tree.dir), { recursive: true, force: true });
+await rm(ref.outDir, { recursive: true, force: true });
+const ccache = join(work, 'ccache');
+const cold = await rig('cold', 'generic-v2', { CCACHE_DIR: ccache });
+const coldPipelineRatio = cold.seconds / bareMakeSeconds;
+console.log(`rig cold pipeline (extract, patch, config, build, boot, judge) ${cold.seconds.toFixed(1)} s  ratio ${coldPipelineRatio.toFixed(2)} (target <= 1.6), exit ${cold.exitCode}`);
+for (const l of logLines(cold)) console.log(`    ${l}`);
+
+// 3. warm: nothing changed.
+const warm = await rig('warm', 'generic-v2', { CCACHE_DIR: ccache });
+const warmTree = warm.build.tree.action;
+const warmCompiled = warm.build.compiled;
+console.log(`rig warm rerun                              ${warm.seconds.toFixed(1)} s (target <= 40): tree ${warmTree}, ${warmCompiled} units compiled (kbuild always redoes the 2 version.o), exit ${warm.exitCode}`);
+for (const l of logLines(warm)) console.log(`    ${l}`);
+
+// 4. a one-line change to one patch, from the edit to the verdict.
+const series = join(work, 'series', 'generic-v2');
+await cp(repoPath('patches/series/generic-v2'), series, { recursive: true });
+const patch = join(series, '0003-vfs-add-a-freeze-timeout-and-FIFREEZE_RESET_TIMEOUT.patch');
+const before = await readFile(patch, 'utf8');
+const line = '+	/* A thaw, or a new timeout, may have overtaken this one. */';
+if (!before.includes(line)) throw new Error(`bench: ${patch} no longer has the line it edits`);
+t0 = Date.now();
+await writeFile(patch, before.replace(line, '+	/* A thaw or a new timeout may have overtaken this one. */'));
+const edit = await rig('edit', series, { CCACHE_DIR: ccache });
+const editToVerdictSeconds = seconds(t0);
+console.log(`one-line patch edit -> verdict              ${editToVerdictSeconds.toFixed(1)} s (target <= 60): tree ${edit.build.tree.action}, ${edit.build.compiled} units compiled, exit ${edit.exitCode}`);
+for (const l of logLines(edit)) console.log(`    ${l}`);
+// put the cached tree back to the repo's generic-v2 (not timed)
+await buildRevision({ layout, revision: 'generic-v2' });
+
+// 5. guest time per scenario against the waits the scenario requires (warm run).
+const perScenario: Record<string, { guestMs: number; requiredMs: number }> = {};
+for (const rev of warm.report.revisions)
+  for (const b of rev.boots)
+    for (const [id, ms] of Object.entries(b.scenarioMs)) {
+      const key = `${b.fs} ${id}`;
+      perScenario[key] = { guestMs: ms, requiredMs: REQUIRED_WAIT_MS[id as ScenarioId] ?? 0 };
+    }
+const guestMs = Object.values(perScenario).reduce((n, x) => n + x.guestMs, 0);
+const requiredMs = Object.values(perScenario).reduce((n, x) => n + x.requiredMs, 0);
+const scenarioOverheadRatio = guestMs / requiredMs;
+console.log(`guest scenario time / required waits        ${(guestMs / 1000).toFixed(1)} s / ${(requiredMs / 1000).toFixed(1)} s = ${scenarioOverheadRatio.toFixed(2)} (target <= 1.3)`);
+for (const [k, v] of Object.entries(perScenario)) console.log(`    ${k.padEnd(28)} ${(v.guestMs / 1000).toFixed(2)} s  (requires ${(v.requiredMs / 1000).toFixed(2)} s)`);
+
+const out = process.env.FREEZE_RIG_BENCH_OUT ?? 'bench.json';
+await writeJsonAtomic(out, {
+  machine: { cores: cpus().length, accel: warm.report.revisions[0]?.boots[0]?.accel },
+  bareMakeSeconds,
+  coldPipelineSeconds: cold.seconds,
+  coldPipelineRatio,
+  warmRerunSeconds: warm.seconds,
+  warmRerun: { tree: warmTree, compiled: warmCompiled, exitCode: warm.exitCode },
+  editToVerdictSeconds,
+  edit: { tree: edit.build.tree.action, compiled: edit.build.compiled, exitCode: edit.exitCode },
+  scenarioOverheadRatio,
+  scenarios: perScenario,
+  exitCodes: { cold: cold.exitCode, warm: warm.exitCode, edit: edit.exitCode },
+});
+await rm(work, { recursive: true, force: true });
+console.log(`written: ${out}`);
