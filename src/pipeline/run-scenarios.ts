@@ -156,7 +156,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
     const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? 2);
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
   });
-  const inGuest = new Set(plan.flatMap((p) => p.scenarios));
+  const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
   const perVm = await Promise.all(
     plan.map(async ({ fs, scenarios, name, first }) => {
       const image = join(dir, `${name}.img`);
@@ -202,7 +202,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         deviceWrites: qmpError ? { error: qmpError } : writes,
       };
       // the first VM of a filesystem also judges what no VM runs (the skips)
-      const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest.has(s))));
+      const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest(fs).has(s))));
       const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks);
       const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
       return { boot, results, dmesg };
