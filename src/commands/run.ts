@@ -97,12 +97,13 @@ export function registerRun(program: Command): void {
           say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
         }
         if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
-        say(`${revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting ext3 and XFS guests`);
+        say(`${rec.revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting its guests`);
         const { results, boots } = await runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload });
-        for (const b of boots) say(`${revision}/${b.fs}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
+        for (const b of boots) say(`${rec.revision}/${b.name}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
         for (const r of results) console.log(resultLine(r));
-        revisions.push({ revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
-        await writeJsonAtomic(join(runDir, revision, 'build.json'), rec);
+        revisions.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
+        // a revision named by its path is filed under its name, as runScenarios files its guests
+        await writeJsonAtomic(join(runDir, rec.revision, 'build.json'), rec);
         // after each revision: a run stopped later still leaves a report, marked incomplete
         await writeReport(runDir, report(false));
       }
