@@ -40,21 +40,8 @@ export interface ReportBuild {
   reproducer: string;
 }
 
-export interface ReportBoot {
-  fs: FsName;
-  /** the guest: the fs, or fs-N when the fs's scenarios were split over VMs */
-  name: string;
-  scenarios: string[];
-  accel: string;
-  seconds: number;
-  end: string;
-  /** relative to the run directory */
-  console: string;
-  reproducer: string;
-  scenarioMs: Record<string, number>;
-  deviceWrites: BootRecord['deviceWrites'];
-  fsck: BootRecord['fsck'];
-}
+/** A guest as the report keeps it: the boot record, its console path relative to the run directory. */
+export type ReportBoot = Omit<BootRecord, 'problems'>;
 
 export interface ReportResult extends ScenarioResult {
   /** for a failure: the command that boots this guest again */
