@@ -8,13 +8,13 @@
  * Prints the figures and writes them to runs/bench-build-<time>.json.
  * Never run as a test: these machines are shared and noisy.
  */
-import { cp, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
-import { makeArgs } from '../../src/build/make-command.ts';
+import { timeBareMake } from './bare-make.ts';
 import { writeJsonAtomic } from '../../src/util/atomic.ts';
 
 const layout = cacheLayout();
@@ -31,20 +31,14 @@ const warm = await buildRevision({ layout, revision: 'baseline' });
 const treeDir = warm.tree.dir;
 
 // 1. bare make, cold: fresh O= dir, same .config, plain gcc (no ccache).
-const bareOut = await mkdtemp(join(tmpdir(), 'freeze-rig-bare-'));
-await cp(join(warm.outDir, '.config'), join(bareOut, '.config'));
-await execa('make', makeArgs({ srcDir: treeDir, outDir: bareOut, targets: ['oldconfig'] }), { input: '\n'.repeat(1000) });
-let t0 = Date.now();
-await execa('make', makeArgs({ srcDir: treeDir, outDir: bareOut, targets: ['bzImage'], jobs: 2 }));
-const bareMakeSeconds = seconds(t0);
-await rm(bareOut, { recursive: true, force: true });
+const bareMakeSeconds = await timeBareMake(treeDir, join(warm.outDir, '.config'));
 console.log(`bare make -j2 bzImage (cold)            ${bareMakeSeconds.toFixed(1)} s`);
 
 // 2. the rig, clean: its build dir removed and an empty ccache.
 await rm(warm.outDir, { recursive: true, force: true });
 const ccacheDir = await mkdtemp(join(tmpdir(), 'freeze-rig-ccache-'));
 process.env.CCACHE_DIR = ccacheDir;
-t0 = Date.now();
+let t0 = Date.now();
 const clean = await buildRevision({ layout, revision: 'baseline' });
 const rigCleanSeconds = seconds(t0);
 const ratio = rigCleanSeconds / bareMakeSeconds;

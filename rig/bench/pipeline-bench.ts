@@ -12,13 +12,13 @@
  * Prints the figures and writes bench.json. Never a test: these machines are
  * shared and noisy, so figures, not assertions.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
-import { makeArgs } from '../../src/build/make-command.ts';
+import { timeBareMake } from './bare-make.ts';
 import { REQUIRED_WAIT_MS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import type { Report } from '../../src/report/report-model.ts';
 import type { BuildRecord } from '../../src/build/build-kernel.ts';
@@ -54,14 +54,7 @@ console.log(`freeze-rig pipeline benchmark: generic-v2, ext3 and XFS (${cpus().l
 const ref = await buildRevision({ layout, revision: 'generic-v2' });
 
 // 1. bare make, cold: a fresh O= dir, generic-v2's .config, plain gcc.
-const bareOut = join(work, 'bare');
-await mkdir(bareOut, { recursive: true });
-await cp(join(ref.outDir, '.config'), join(bareOut, '.config'));
-await execa('make', makeArgs({ srcDir: ref.tree.dir, outDir: bareOut, targets: ['oldconfig'] }), { input: '\n'.repeat(1000) });
-let t0 = Date.now();
-await execa('make', makeArgs({ srcDir: ref.tree.dir, outDir: bareOut, targets: ['bzImage'], jobs: 2 }));
-const bareMakeSeconds = seconds(t0);
-await rm(bareOut, { recursive: true, force: true });
+const bareMakeSeconds = await timeBareMake(ref.tree.dir, join(ref.outDir, '.config'));
 console.log(`bare make -j2 bzImage, cold                 ${bareMakeSeconds.toFixed(1)} s`);
 
 // 2. the rig's cold pipeline: no work tree, no build dir, an empty ccache.
@@ -87,7 +80,7 @@ const patch = join(series, '0003-vfs-add-a-freeze-timeout-and-FIFREEZE_RESET_TIM
 const before = await readFile(patch, 'utf8');
 const line = '+	/* A thaw, or a new timeout, may have overtaken this one. */';
 if (!before.includes(line)) throw new Error(`bench: ${patch} no longer has the line it edits`);
-t0 = Date.now();
+const t0 = Date.now();
 await writeFile(patch, before.replace(line, '+	/* A thaw or a new timeout may have overtaken this one. */'));
 const edit = await rig('edit', series, { CCACHE_DIR: ccache });
 const editToVerdictSeconds = seconds(t0);
