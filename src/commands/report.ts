@@ -3,7 +3,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { mergeReports } from '../report/merge.ts';
 import { readReport } from '../report/read-report.ts';
-import { counts, finishReport } from '../report/report-model.ts';
+import { counts, countsLine, finishReport } from '../report/report-model.ts';
 import { writeReport } from '../report/write-report.ts';
 import { comparisonText } from '../report/compare.ts';
 import { expectationError } from '../errors.ts';
@@ -33,7 +33,7 @@ export function registerReport(program: Command): void {
       await writeReport(out, merged);
       if (merged.comparison.steps.length) console.log(comparisonText(merged.comparison));
       const c = counts(merged.results);
-      console.log(`${c.pass} pass, ${c.fail} fail, ${c.skip} skip, ${c.error} error  (report: ${join(out, 'report.html')})`);
+      console.log(`${countsLine(merged.results)}  (report: ${join(out, 'report.html')})`);
       if (c.fail + c.error) throw expectationError(`${c.fail + c.error} scenario(s) did not meet their revision's expectations`);
     });
   report

@@ -4,6 +4,9 @@ import { infraError } from '../errors.ts';
 
 export type FsName = 'ext3' | 'xfs';
 
+/** The filesystems the rig tests, in the order runs and reports list them. */
+export const FILESYSTEMS: readonly FsName[] = ['ext3', 'xfs'];
+
 /** Sizes: XFS v4 needs at least 300 MiB; images are sparse. */
 export const IMAGE_MIB: Record<FsName, number> = { ext3: 64, xfs: 320 };
 

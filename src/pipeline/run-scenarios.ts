@@ -6,7 +6,7 @@ import { installHeaders } from '../build/headers.ts';
 import { shellLine } from '../build/make-command.ts';
 import { buildHelper } from '../guest/helper-build.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
-import { fsckArgs, makeImage, type FsName } from '../guest/disk-images.ts';
+import { FILESYSTEMS, fsckArgs, makeImage, type FsName } from '../guest/disk-images.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
 import { cacheLayout } from '../paths.ts';
@@ -16,8 +16,6 @@ import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
 import { expectedFor } from '../scenarios/dmesg.ts';
 import { SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { Manifest } from '../scenarios/manifest.ts';
-
-export const FILESYSTEMS: FsName[] = ['ext3', 'xfs'];
 
 export interface BootRecord {
   fs: FsName;
@@ -152,7 +150,8 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
     }),
   );
   // Each filesystem's scenarios split over parallel VMs: the guests mostly wait, so wall time follows the longest group.
-  const plan = (opts.filesystems ?? FILESYSTEMS).flatMap((fs) => {
+  const filesystems = opts.filesystems ?? FILESYSTEMS;
+  const plan = filesystems.flatMap((fs) => {
     const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? 2);
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
   });
@@ -208,7 +207,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
       return { boot, results, dmesg };
     }),
   );
-  const results = (opts.filesystems ?? FILESYSTEMS).flatMap((fs) => {
+  const results = filesystems.flatMap((fs) => {
     const vms = perVm.filter((v) => v.boot.fs === fs);
     const all = vms.flatMap((v) => v.results);
     const dmesg = vms.flatMap((v) => (v.dmesg ? [{ ...v.dmesg, observed: vms.length > 1 ? `${v.boot.name}: ${v.dmesg.observed}` : v.dmesg.observed }] : []));

@@ -3,13 +3,14 @@
  * for a reviewer. What changed comes first, then the matrix, the freeze
  * figures, the timelines, the builds and every failure in full. Pure.
  */
+import { FILESYSTEMS } from '../guest/disk-images.ts';
+import { escapeMarkup } from './escape.ts';
 import { SCENARIOS } from '../scenarios/catalogue.ts';
 import type { Step, Transition } from './compare.ts';
 import { counts, type Report, type ReportResult } from './report-model.ts';
 import { TIMELINE_SCENARIOS, timelineSvg } from './timeline-svg.ts';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const FS = ['ext3', 'xfs'] as const;
+const esc = escapeMarkup;
 const MARK = { pass: '✓', fail: '✗', error: '!', skip: '–' } as const;
 const signed = (n: number) => `${n > 0 ? '+' : ''}${n}`;
 
@@ -53,8 +54,8 @@ function matrix(r: Report): string {
     const tip = x.status === 'skip' ? x.expected : x.observed;
     return `<td class="st ${x.status}" title="${esc(tip.slice(0, 600))}">${MARK[x.status]}</td>`;
   };
-  return `<table class="matrix"><tr><th rowspan="2">scenario</th>${revs.map((v) => `<th colspan="2">${esc(v)}</th>`).join('')}</tr><tr>${revs.map(() => FS.map((f) => `<th>${f}</th>`).join('')).join('')}</tr>${scenarios
-    .map((s) => `<tr><td>${esc(s)}</td>${revs.map((v) => FS.map((f) => cell(v, f, s)).join('')).join('')}</tr>`)
+  return `<table class="matrix"><tr><th rowspan="2">scenario</th>${revs.map((v) => `<th colspan="2">${esc(v)}</th>`).join('')}</tr><tr>${revs.map(() => FILESYSTEMS.map((f) => `<th>${f}</th>`).join('')).join('')}</tr>${scenarios
+    .map((s) => `<tr><td>${esc(s)}</td>${revs.map((v) => FILESYSTEMS.map((f) => cell(v, f, s)).join('')).join('')}</tr>`)
     .join('')}</table><p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail</span><span class="error">! error</span><span class="skip">– skip (not claimed by the revision)</span></p>`;
 }
 

@@ -3,18 +3,12 @@
  * revision and filesystem, one testcase per scenario, the console excerpt of
  * a failure in the failure's body. Pure.
  */
+import { FILESYSTEMS } from '../guest/disk-images.ts';
+import { escapeMarkup } from './escape.ts';
 import type { Report, ReportResult } from './report-model.ts';
 
-const FS = ['ext3', 'xfs'] as const;
-
-const xml = (s: string) =>
-  s
-    // characters XML 1.0 cannot carry at all (a console can hold them)
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '?')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+// characters XML 1.0 cannot carry at all (a console can hold them) become '?'
+const xml = (s: string) => escapeMarkup(s.replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '?'));
 
 /** Ant's timestamp: ISO 8601 without a zone. */
 const antTime = (iso: string) => iso.replace(/\.\d+/, '').replace(/(Z|[+-]\d\d:\d\d)$/, '');
@@ -35,7 +29,7 @@ function testcase(r: ReportResult, seconds: number): string {
 export function toJunit(report: Report): string {
   // one suite per revision x filesystem, whatever number of guests ran it
   const suites = report.revisions.flatMap((rev) =>
-    FS.filter((fs) => report.results.some((r) => r.revision === rev.revision && r.fs === fs)).map((fs) => ({
+    FILESYSTEMS.filter((fs) => report.results.some((r) => r.revision === rev.revision && r.fs === fs)).map((fs) => ({
       name: `${rev.revision}.${fs}`,
       boots: rev.boots.filter((b) => b.fs === fs),
       results: report.results.filter((r) => r.revision === rev.revision && r.fs === fs),

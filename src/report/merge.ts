@@ -4,10 +4,11 @@
  * orders them, and everything derived is recomputed. Pure.
  */
 import { inputError } from '../errors.ts';
+import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { SCENARIOS } from '../scenarios/catalogue.ts';
 import { finishReport, type Report, type ReportRevision } from './report-model.ts';
 
-const FS_ORDER = ['ext3', 'xfs'];
+const fsOrder = (fs: string) => FILESYSTEMS.indexOf(fs as FsName);
 
 export function mergeReports(shards: readonly Report[], command = `report merge of ${shards.length} shards`): Report {
   if (!shards.length) throw inputError('nothing to merge', { hint: 'name the report.json of each shard' });
@@ -27,10 +28,10 @@ export function mergeReports(shards: readonly Report[], command = `report merge 
         if (seen.boots.some((x) => x.name === b.name)) throw inputError(`two shards both ran ${r.revision} on ${b.fs}`, { hint: 'each shard must run its own revision x filesystem' });
         seen.boots.push(b);
       }
-      seen.boots.sort((a, b) => FS_ORDER.indexOf(a.fs) - FS_ORDER.indexOf(b.fs) || a.name.localeCompare(b.name));
+      seen.boots.sort((a, b) => fsOrder(a.fs) - fsOrder(b.fs) || a.name.localeCompare(b.name));
     }
   }
-  const order = (rev: string, fs: string, scenario: string) => [revisions.findIndex((r) => r.revision === rev), FS_ORDER.indexOf(fs), SCENARIOS.indexOf(scenario as never)];
+  const order = (rev: string, fs: string, scenario: string) => [revisions.findIndex((r) => r.revision === rev), fsOrder(fs), SCENARIOS.indexOf(scenario as never)];
   const results = shards.flatMap((s) => s.results);
   const keys = new Set<string>();
   for (const r of results) {

@@ -97,6 +97,12 @@ export function counts(results: readonly { status: Status }[]): Record<Status, n
   return Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as Record<Status, number>;
 }
 
+/** "57 pass, 0 fail, 27 skip, 0 error": the line a run (or a merge) ends with. Pure. */
+export function countsLine(results: readonly { status: Status }[]): string {
+  const c = counts(results);
+  return STATUSES.map((s) => `${c[s]} ${s}`).join(', ');
+}
+
 function reportPatch(p: PatchRecord): ReportPatch {
   return {
     layer: p.layer,
@@ -110,8 +116,9 @@ function reportPatch(p: PatchRecord): ReportPatch {
   };
 }
 
-function reportBoot(b: BootRecord, revision: string): ReportBoot {
-  return { fs: b.fs, name: b.name, scenarios: b.scenarios, accel: b.accel, seconds: b.seconds, end: b.end, console: `${revision}/${b.console}`, reproducer: b.reproducer, scenarioMs: b.scenarioMs, deviceWrites: b.deviceWrites, fsck: b.fsck };
+function reportBoot({ problems: _problems, ...b }: BootRecord, revision: string): ReportBoot {
+  // the problems are in the results (dmesg-clean); the console path becomes relative to the run directory
+  return { ...b, console: `${revision}/${b.console}` };
 }
 
 /** The figures a reviewer asks for first, from the scenarios that measure them. Pure. */
@@ -123,13 +130,14 @@ export function freezeFigures(results: readonly ScenarioResult[]): FreezeFigures
       const r = results.find((x) => x.revision === revision && x.fs === fs && x.scenario === scenario && x.status === 'pass');
       return r?.metrics[metric]?.value;
     };
-    const f: FreezeFigures = { revision, fs };
-    const set = (key: keyof FreezeFigures, v: number | undefined) => v !== undefined && ((f as unknown as Record<string, number>)[key] = v);
-    set('freezeLatencyMs', pick('writes-block', 'freezeLatency') ?? pick('freeze-thaw', 'freezeLatency'));
-    set('thawLatencyMs', pick('writes-block', 'thawLatency') ?? pick('freeze-thaw', 'thawLatency'));
-    set('writerWakeLatencyMs', pick('writes-block', 'writerWakeLatency'));
-    set('timeoutErrorMs', pick('timeout-fires', 'timeoutError'));
-    return f;
+    const figures = {
+      freezeLatencyMs: pick('writes-block', 'freezeLatency') ?? pick('freeze-thaw', 'freezeLatency'),
+      thawLatencyMs: pick('writes-block', 'thawLatency') ?? pick('freeze-thaw', 'thawLatency'),
+      writerWakeLatencyMs: pick('writes-block', 'writerWakeLatency'),
+      timeoutErrorMs: pick('timeout-fires', 'timeoutError'),
+    };
+    // a figure no passing scenario measured is left out, not null
+    return { revision, fs, ...Object.fromEntries(Object.entries(figures).filter(([, v]) => v !== undefined)) };
   });
 }
 

@@ -3,6 +3,7 @@
  * the guest made it, the frozen window shaded, the requested deadline dashed.
  * Inline SVG, no script. Pure.
  */
+import { escapeMarkup } from './escape.ts';
 import type { ReportResult } from './report-model.ts';
 
 /** The scenarios whose story is about time: each gets a timeline. */
@@ -15,7 +16,7 @@ const ENDS_FREEZE = new Set(['expired', 'rescued', 'thawed-after-last-reset', 'h
 /** Checks whose ms is how long something was blocked, ending at t. */
 const isBlocked = (name: string) => name.endsWith('-blocked') || name === 'blocked-while-frozen';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = escapeMarkup;
 
 export interface Window {
   from: number;

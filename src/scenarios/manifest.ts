@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
-import type { FsName } from '../guest/disk-images.ts';
+import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { revisionDir } from '../pipeline/revisions.ts';
 
 /**
@@ -94,7 +94,7 @@ export function validateManifest(m: Manifest, where: string): void {
   const bad = (what: string) => inputError(`${where}: ${what}`, { hint: 'see patches/series/generic-v2/manifest.json for a complete manifest' });
   if (typeof m.revision !== 'string') throw bad('"revision" must be a string');
   if (!isObject(m.filesystems)) throw bad('"filesystems" must name ext3 and xfs');
-  for (const fs of ['ext3', 'xfs'] as const) {
+  for (const fs of FILESYSTEMS) {
     const f = m.filesystems[fs];
     if (!f) throw bad(`no entry for ${fs} in "filesystems"`);
     if (f.iface === null) continue;
