@@ -14,6 +14,7 @@
  *   freeze_rig.iface=IFACE      generic | xfs-legacy | ext3 | none
  *   freeze_rig.timeout=0|1      whether the interface takes a timeout
  *   freeze_rig.scenarios=A,B    scenario ids, in order
+ *   freeze_rig.ask_timeout_ms=N how long to wait for the host's answer
  *
  * Built with musl-gcc -static: glibc static binaries refuse to start on a
  * kernel this old ("FATAL: kernel too old").
@@ -52,6 +53,8 @@ static void setup(void)
 	/* virtio block devices: major 254, 16 minors each */
 	mknod_if_missing(DEV, S_IFBLK | 0600, 254, 0);
 	mknod_if_missing("/dev/vdb", S_IFBLK | 0600, 254, 16);
+	/* the second 8250 port: the host's answers (host.c) */
+	mknod_if_missing(HOST_TTY, S_IFCHR | 0600, 4, 65);
 }
 
 /* sync first unless a frozen fs would make sync hang. */
@@ -168,6 +171,8 @@ static int run_scenarios(void)
 	fsname = param("freeze_rig.fs") ? param("freeze_rig.fs") : "?";
 	iface = parse_iface(param("freeze_rig.iface"));
 	have_timeout = param("freeze_rig.timeout") && strcmp(param("freeze_rig.timeout"), "1") == 0;
+	if (param("freeze_rig.ask_timeout_ms"))
+		ask_timeout_ms = atoi(param("freeze_rig.ask_timeout_ms"));
 	if (!list || !fstype)
 		return 0;
 	setenv("FSTYPE", fstype, 1);
@@ -208,6 +213,7 @@ int main(void)
 	}
 	emit("{\"event\":\"hello\",\"release\":\"%s\",\"version\":\"%s\",\"machine\":\"%s\",\"pid\":%d}",
 	     u.release, u.version, u.machine, (int)getpid());
+	host_open();
 	hung = run_scenarios() < 0;
 	emit("{\"event\":\"done\",\"hung\":%s}", hung ? "true" : "false");
 	power_off(!hung);

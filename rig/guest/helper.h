@@ -6,6 +6,8 @@
  *   freeze-ops.c     freeze, thaw and reset through the revision's interface
  *   probes.c         real processes that do one file operation each
  *   scenarios.c      the scenario catalogue
+ *   backup.c         the backup scenarios: snapshot while frozen, device writes
+ *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
  *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
  */
 #ifndef FREEZE_HELPER_H
@@ -15,6 +17,7 @@
 
 #define MNT "/mnt"
 #define DEV "/dev/vda"
+#define HOST_TTY "/dev/ttyS1"
 
 /* ---- report.c ---- */
 extern const char *fsname;		/* "ext3" or "xfs" */
@@ -62,6 +65,21 @@ void probe_reap(struct probe *p);
 extern const char probe_payload[];	/* what OP_WRITE_FSYNC appends */
 int write_file(const char *path, const char *data);	/* create + fsync */
 int file_equals(const char *path, const char *data);
+
+/* ---- host.c ---- */
+extern int ask_timeout_ms;		/* how long an ask waits for the host */
+void host_open(void);
+/*
+ * Asks the host to do `what` (snapshot, blockstats), labelled for its
+ * records. 0 when it answered ok; -1 with ETIMEDOUT when it did not answer
+ * in time, EIO when it answered err (its text in reply), ENODEV without a
+ * channel.
+ */
+int host_ask(const char *what, const char *label, char *reply, size_t n);
+
+/* ---- backup.c ---- */
+void snapshot_consistent(void);
+void no_device_writes(void);
 
 /* ---- scenarios.c ---- */
 struct scenario {

@@ -745,6 +745,8 @@ const struct scenario scenarios[] = {
 	{ "legacy-xfs-ioctl", legacy_xfs_ioctl, 20 },
 	{ "umount-frozen", umount_frozen, 25 },
 	{ "freeze-under-load", freeze_under_load, 60 },
+	{ "snapshot-consistent", snapshot_consistent, 90 },
+	{ "no-device-writes", no_device_writes, 60 },
 	{ "dmesg-clean", dmesg_clean, 5 },
 	{ NULL, NULL, 0 },
 };

@@ -12,6 +12,8 @@ import { chooseAccel, kvmProven } from '../vm/accel.ts';
 import { cacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt } from '../vm/console.ts';
 import { Qmp, writeCounters } from '../vm/qmp.ts';
+import { AskServer, askOf } from '../vm/host-channel.ts';
+import { BackupHost } from '../scenarios/backup-host.ts';
 import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
 import { expectedFor } from '../scenarios/dmesg.ts';
 import { SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../scenarios/catalogue.ts';
@@ -50,6 +52,12 @@ export interface ScenarioRunOptions {
   filesystems?: FsName[];
   /** guests per filesystem, the scenarios split between them (default 2) */
   vmsPerFs?: number;
+  /** how long the guest waits for the host's answer (default: the guest's 20 s) */
+  askTimeoutMs?: number;
+  /** how long the host waits for the guest after an answer (default 30 s) */
+  guestAnswerMs?: number;
+  /** tests: the host takes the guest's asks and never answers */
+  muteHost?: boolean;
 }
 
 /** The scenarios the guest runs on fs: those selected that the manifest does not skip. dmesg-clean is the host's. Pure. */
@@ -164,10 +172,29 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
       const writes: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> = {};
       let qmp: Promise<Qmp> | undefined;
       let qmpError: string | undefined;
+      const hostChannel = join(dir, `${name}.host`);
+      const backup = new BackupHost(fs, dir, name, () => qmp);
+      const stopped = new AbortController();
+      let guestStopped: string | undefined;
+      const asks = new AskServer({
+        channel: hostChannel,
+        handlers: backup.handlers,
+        onGuestSilent: (after) => {
+          guestStopped = `the guest printed nothing for ${opts.guestAnswerMs ?? 30_000} ms after the host answered "${after.what}-${after.label}" (host side); killed`;
+          stopped.abort();
+        },
+        guestMs: opts.guestAnswerMs,
+        mute: opts.muteHost,
+      });
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: guestAppend(fs, manifest, scenarios), qmpSocket },
+        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: [guestAppend(fs, manifest, scenarios), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
+        signal: stopped.signal,
         onEvent: (e) => {
+          asks.seen();
+          backup.event(e);
+          const ask = askOf(e);
+          if (ask) asks.take(ask);
           // QMP is up once the guest talks; sample the device after each scenario.
           if (e.event === 'hello') qmp = Qmp.connect(qmpSocket);
           if (e.event === 'scenario-done' && qmp) {
@@ -182,9 +209,15 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         wallSeconds: 420,
         silenceSeconds: 75,
       });
+      await asks.close();
       await qmp?.then((q) => q.close()).catch(() => undefined);
       const check = await fsck(fs, image);
-      const hostChecks: Check[] = [{ fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 }];
+      const backupChecks = await backup.checks();
+      const hostChecks: Check[] = [
+        { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 },
+        ...backupChecks.checks,
+        ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
+      ];
       const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
       const boot: BootRecord = {
         fs,
@@ -203,6 +236,8 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
       // the first VM of a filesystem also judges what no VM runs (the skips)
       const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest(fs).has(s))));
       const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks);
+      // the host killed a guest that stopped answering it: say so where the guest stopped
+      if (guestStopped) for (const x of results) if (x.status === 'error' && x.observed.includes('(handshake)')) x.observed += `: ${guestStopped}`;
       const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
       return { boot, results, dmesg };
     }),

@@ -61,8 +61,8 @@ function matrix(r: Report): string {
 
 function figures(r: Report): string {
   const f = (v: number | undefined) => (v === undefined ? '' : v.toFixed(1));
-  return `<table><tr><th>revision</th><th>fs</th><th>freeze latency (ms)</th><th>thaw latency (ms)</th><th>writer wake-up after thaw (ms)</th><th>timeout error (ms)</th></tr>${r.figures
-    .map((x) => `<tr><td>${esc(x.revision)}</td><td>${x.fs}</td><td class="num">${f(x.freezeLatencyMs)}</td><td class="num">${f(x.thawLatencyMs)}</td><td class="num">${f(x.writerWakeLatencyMs)}</td><td class="num">${f(x.timeoutErrorMs)}</td></tr>`)
+  return `<table><tr><th>revision</th><th>fs</th><th>freeze latency (ms)</th><th>thaw latency (ms)</th><th>writer wake-up after thaw (ms)</th><th>timeout error (ms)</th><th>freeze with dirty data (ms)</th><th>dirty at freeze (MiB)</th><th>frozen for the snapshot (ms)</th><th>device writes while frozen</th></tr>${r.figures
+    .map((x) => `<tr><td>${esc(x.revision)}</td><td>${x.fs}</td>${[x.freezeLatencyMs, x.thawLatencyMs, x.writerWakeLatencyMs, x.timeoutErrorMs, x.freezeLatencyDirtyMs, x.dirtyAtFreezeMiB, x.frozenForSnapshotMs].map((v) => `<td class="num">${f(v)}</td>`).join('')}<td class="num">${x.deviceWritesWhileFrozen ?? ''}</td></tr>`)
     .join('')}</table>`;
 }
 

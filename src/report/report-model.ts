@@ -56,6 +56,13 @@ export interface FreezeFigures {
   thawLatencyMs?: number;
   writerWakeLatencyMs?: number;
   timeoutErrorMs?: number;
+  /** snapshot-consistent: the freeze of a busy fs with this much dirty data */
+  dirtyAtFreezeMiB?: number;
+  freezeLatencyDirtyMs?: number;
+  /** how long the fs stayed frozen for the host's snapshot */
+  frozenForSnapshotMs?: number;
+  /** no-device-writes: write requests that reached the device in the frozen window */
+  deviceWritesWhileFrozen?: number;
 }
 
 export interface ReportRevision {
@@ -135,6 +142,10 @@ export function freezeFigures(results: readonly ScenarioResult[]): FreezeFigures
       thawLatencyMs: pick('writes-block', 'thawLatency') ?? pick('freeze-thaw', 'thawLatency'),
       writerWakeLatencyMs: pick('writes-block', 'writerWakeLatency'),
       timeoutErrorMs: pick('timeout-fires', 'timeoutError'),
+      dirtyAtFreezeMiB: pick('snapshot-consistent', 'dirtyAtFreeze'),
+      freezeLatencyDirtyMs: pick('snapshot-consistent', 'freezeLatency'),
+      frozenForSnapshotMs: pick('snapshot-consistent', 'frozenFor'),
+      deviceWritesWhileFrozen: pick('no-device-writes', 'deviceWriteRequests'),
     };
     // a figure no passing scenario measured is left out, not null
     return { revision, fs, ...Object.fromEntries(Object.entries(figures).filter(([, v]) => v !== undefined)) };

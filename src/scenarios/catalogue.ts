@@ -15,6 +15,8 @@ export const SCENARIOS = [
   'legacy-xfs-ioctl',
   'umount-frozen',
   'freeze-under-load',
+  'snapshot-consistent',
+  'no-device-writes',
   'dmesg-clean',
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
@@ -78,6 +80,8 @@ export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
   'legacy-xfs-ioctl': 1200,
   'umount-frozen': 0,
   'freeze-under-load': 10 * 600,
+  'snapshot-consistent': 3 * 300,
+  'no-device-writes': 500 + 3000,
   'dmesg-clean': 0,
 };
 

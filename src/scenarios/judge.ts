@@ -16,6 +16,8 @@ export interface Check {
   v?: number;
   /** when the guest made the check, in ms from the scenario's start */
   t?: number;
+  /** host checks: what the host found, in words */
+  note?: string;
 }
 
 export type Status = 'pass' | 'fail' | 'skip' | 'error';
@@ -266,7 +268,69 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     f.metric('ops', f.get('ops')?.v, 'ops');
     return '10 freeze/thaw cycles under two writers and a metadata process: every call 0, the load stops cleanly, the image checks clean on the host';
   },
+  'snapshot-consistent': (f) => {
+    if (f.want('freeze', '0')) {
+      const problems = snapshotProblems(f, 'frozen');
+      if (problems === undefined) f.problem('the host took no snapshot while frozen');
+      else for (const p of problems) f.problem(`the snapshot taken while frozen: ${p}`);
+      f.want('thaw', '0');
+      writersResumed(f);
+    }
+    f.yes('writers-finished', 'the writers did not stop within 10 s');
+    const controls = f.checks.filter((c) => /^host-fsck-control\d+$/.test(c.name)).map((c) => c.name.slice('host-fsck-'.length));
+    f.metric('controlSnapshotsDirty', controls.filter((l) => snapshotProblems(f, l)?.length).length, `of ${controls.length}`);
+    freezeWindowMetrics(f);
+    f.metric('filesChecked', f.get('host-files-frozen')?.v, 'files');
+    return 'a snapshot taken while frozen under two fsync writers checks clean (e2fsck -fn / xfs_repair -n) with no journal or log recovery, and holds every file fsync\'ed before the freeze and the 8 MiB written just before it, intact; the writers resume after the thaw';
+  },
+  'no-device-writes': (f) => {
+    if (f.want('freeze', '0')) {
+      const w = f.get('host-device-writes');
+      if (!w) f.problem('the host did not read the device counters at both ends of the frozen window');
+      else if (w.ret !== 0 || (w.v ?? 0) !== 0) f.problem(`${w.ret} write requests (${w.v} bytes) reached the device during the ${Math.round(w.ms)} ms frozen window (${w.note ?? ''})`);
+      const during = f.get('frozen')?.v ?? 0;
+      if (during) f.problem(`the writers completed ${during} files while frozen`);
+      f.want('thaw', '0');
+      writersResumed(f);
+      f.metric('deviceWriteRequests', w?.ret, 'requests');
+      f.metric('deviceWriteBytes', w?.v, 'bytes');
+      f.metric('frozenWindow', w?.ms, 'ms');
+    }
+    f.yes('writers-finished', 'the writers did not stop within 10 s');
+    freezeWindowMetrics(f);
+    return 'no write request and no byte reaches the device (QMP query-blockstats) in a 3 s frozen window under two fsync writers';
+  },
 };
+
+/** The writers blocked by the freeze complete a file soon after the thaw. */
+function writersResumed(f: Findings): void {
+  const r = f.get('writer-resumed');
+  if (!r || r.ret !== 1) f.problem('the writers did not resume within 5 s of the thaw');
+  else if (r.ms > LIMITS.resumeWithinMs) f.problem(`the writers resumed only ${r.ms} ms after the thaw`);
+}
+
+/** The freeze-window figures: dirty data the freeze wrote, its latency, time frozen, thaw and wake-up. */
+function freezeWindowMetrics(f: Findings): void {
+  const freeze = f.get('freeze');
+  f.metric('freezeLatency', freeze?.ms, 'ms');
+  if (freeze?.v !== undefined && freeze.v >= 0) f.metric('dirtyAtFreeze', freeze.v / 1024, 'MiB');
+  f.metric('frozenFor', f.get('frozen')?.ms, 'ms');
+  f.metric('thawLatency', f.get('thaw')?.ms, 'ms');
+  f.metric('writerWakeLatency', f.get('writer-resumed')?.ret === 1 ? f.get('writer-resumed')!.ms : undefined, 'ms');
+}
+
+/** What is wrong with the snapshot labelled `label` (the host's checks), or undefined if the host took none. */
+function snapshotProblems(f: Findings, label: string): string[] | undefined {
+  const fsck = f.get(`host-fsck-${label}`);
+  if (!fsck) return undefined;
+  const recovery = f.get(`host-recovery-${label}`);
+  const files = f.get(`host-files-${label}`);
+  const out: string[] = [];
+  if (fsck.ret !== 0) out.push(`fsck exit ${fsck.ret} (${fsck.note ?? ''})`);
+  if (recovery?.ret) out.push(`needs ${recovery.note ?? 'recovery'}`);
+  if (files?.ret) out.push(`${files.ret} of ${files.v} files written before it missing or wrong (${files.note ?? ''})`);
+  return out;
+}
 
 /**
  * Judges one scenario on one filesystem against the revision's manifest.
@@ -287,15 +351,31 @@ export function judge(revision: string, manifest: Manifest, fs: FsName, scenario
   const f = new Findings(checks);
   const setup = f.get('setup');
   if (setup) return { ...base, status: 'error', expected: 'the scenario set up', observed: `setup failed: ${outcomeOf(setup)}` };
+  const handshake = handshakeFailure(f);
+  if (handshake) return { ...base, status: 'error', expected: 'the host answers the guest', observed: handshake };
   const expected = JUDGES[scenario](f, m!);
   return {
     ...base,
-    checks: checks.map((c) => ({ name: c.name, ret: c.ret, errno: c.errno, ms: c.ms, ...(c.v !== undefined ? { v: c.v } : {}), ...(c.t !== undefined ? { t: c.t } : {}) })),
+    checks: checks.map((c) => ({ name: c.name, ret: c.ret, errno: c.errno, ms: c.ms, ...(c.v !== undefined ? { v: c.v } : {}), ...(c.t !== undefined ? { t: c.t } : {}), ...(c.note ? { note: c.note } : {}) })),
     metrics: f.metrics,
     status: f.problems.length ? 'fail' : 'pass',
     expected,
     observed: f.problems.length ? f.problems.join('; ') : summarize(checks),
   };
+}
+
+/**
+ * A failed handshake is the rig's failure, not the kernel's: which side
+ * stopped answering, in words, or undefined when every ask was answered.
+ */
+function handshakeFailure(f: Findings): string | undefined {
+  for (const c of f.checks.filter((x) => x.name.startsWith('ask-') && x.ret < 0)) {
+    const what = c.name.slice(4);
+    const host = f.get(`host-${c.name}`);
+    if (outcomeOf(c) === 'ETIMEDOUT') return `the host did not answer "${what}" within ${Math.round(c.ms)} ms (guest side)${host?.note ? `; host: ${host.note}` : ''}`;
+    return `the host answered "${what}" with an error after ${Math.round(c.ms)} ms: ${host?.note ?? outcomeOf(c)}`;
+  }
+  return undefined;
 }
 
 /** A short account of what the guest saw, for a passing result. */

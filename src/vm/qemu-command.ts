@@ -15,7 +15,12 @@ export interface VmSpec {
   disks?: { file: string; format?: 'raw' | 'qcow2' }[];
   /** QMP on a unix socket (server, no wait) */
   qmpSocket?: string;
+  /** the host's answers to the guest: a second serial port (ttyS1) on a unix socket (server, no wait) */
+  hostChannel?: string;
 }
+
+/** The block device name of disk i, for QMP (query-blockstats, blockdev-backup). */
+export const diskId = (i: number) => `disk${i}`;
 
 /** console=ttyS0 for the log; panic=-1 reboots at once on panic, and -no-reboot turns that into an exit. */
 export const BASE_APPEND = 'console=ttyS0 panic=-1 loglevel=7';
@@ -34,7 +39,8 @@ export function qemuArgs(v: VmSpec): string[] {
     '-initrd', v.initrd,
     '-append', [BASE_APPEND, v.append].filter(Boolean).join(' '),
   ];
-  for (const d of v.disks ?? []) args.push('-drive', `file=${d.file},if=virtio,format=${d.format ?? 'raw'},cache=writeback`);
+  if (v.hostChannel) args.push('-chardev', `socket,id=host,path=${v.hostChannel},server=on,wait=off`, '-serial', 'chardev:host');
+  (v.disks ?? []).forEach((d, i) => args.push('-drive', `file=${d.file},if=virtio,format=${d.format ?? 'raw'},cache=writeback,id=${diskId(i)}`));
   if (v.qmpSocket) args.push('-qmp', `unix:${v.qmpSocket},server=on,wait=off`);
   return args;
 }

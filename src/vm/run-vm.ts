@@ -18,7 +18,9 @@ export type VmEnd =
   /** the console passed its size cap: killed */
   | 'overflow'
   /** QEMU exited without the guest finishing */
-  | 'qemu-died';
+  | 'qemu-died'
+  /** the guest stopped answering the host in a handshake: killed */
+  | 'handshake';
 
 export interface VmResult extends ParsedConsole {
   end: VmEnd;
@@ -42,6 +44,8 @@ export interface RunVmOptions {
   onEvent?: (data: Record<string, unknown>) => void;
   onLine?: (line: string) => void;
   qemu?: string;
+  /** aborting kills the guest; the run ends as 'handshake' */
+  signal?: AbortSignal;
 }
 
 export async function runVm(o: RunVmOptions): Promise<VmResult> {
@@ -65,6 +69,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   };
   let silence = setTimeout(() => kill('silent'), o.silenceSeconds * 1000);
   const wall = setTimeout(() => kill('timeout'), o.wallSeconds * 1000);
+  o.signal?.addEventListener('abort', () => kill('handshake'), { once: true });
 
   child.stdout!.on('data', (d: Buffer) => {
     bytes += d.length;

@@ -54,10 +54,18 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
     expect(report.kernel).toEqual({ version: '2.6.27', treeId: LINUX_2_6_27.treeId });
     expect(report.host.toolchain).toHaveProperty('gcc');
     const g = report.revisions.find((r) => r.revision === 'generic-v2')!;
-    expect(g.patches.filter((p) => p.layer === 'generic-v2').map((p) => 'errors' in p.checkpatch && p.checkpatch.errors + p.checkpatch.warnings)).toEqual([0, 0, 0, 0]);
+    expect(g.patches.filter((p) => p.layer === 'generic-v2').map((p) => 'errors' in p.checkpatch && p.checkpatch.errors + p.checkpatch.warnings)).toEqual([0, 0, 0, 0, 0]);
     expect(g.build.newWarnings).toEqual([]);
     const fig = report.figures.find((f) => f.revision === 'generic-v2' && f.fs === 'xfs')!;
-    for (const k of ['freezeLatencyMs', 'thawLatencyMs', 'writerWakeLatencyMs', 'timeoutErrorMs'] as const) expect(fig[k], k).toEqual(expect.any(Number));
+    for (const k of ['freezeLatencyMs', 'thawLatencyMs', 'writerWakeLatencyMs', 'timeoutErrorMs', 'dirtyAtFreezeMiB', 'freezeLatencyDirtyMs', 'frozenForSnapshotMs'] as const) expect(fig[k], k).toEqual(expect.any(Number));
+    expect(fig.deviceWritesWhileFrozen).toBe(0);
+    // the backup story holds for the revisions that can freeze: generic-v2 on both, ext3-v1 on ext3
+    const backup = report.results.filter((x) => x.scenario === 'snapshot-consistent' || x.scenario === 'no-device-writes');
+    expect(backup.filter((x) => x.status === 'pass').map((x) => `${x.revision} ${x.fs} ${x.scenario}`).sort()).toEqual(
+      ['ext3-v1 ext3', 'generic-v2 ext3', 'generic-v2 xfs'].flatMap((k) => [`${k} no-device-writes`, `${k} snapshot-consistent`]).sort(),
+    );
+    const snap = report.results.find((x) => x.revision === 'generic-v2' && x.fs === 'xfs' && x.scenario === 'snapshot-consistent')!;
+    expect(snap.checks!.find((c) => c.name === 'host-files-frozen')!.v).toBeGreaterThan(10);
     for (const b of g.boots) await stat(join(dir, b.console));
   });
 

@@ -11,7 +11,7 @@ import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
-import { runScenarios } from '../../src/pipeline/run-scenarios.ts';
+import { runScenarios, type ScenarioRunOptions } from '../../src/pipeline/run-scenarios.ts';
 import { revisionDir } from '../../src/pipeline/revisions.ts';
 import { loadManifest } from '../../src/scenarios/manifest.ts';
 import { SCENARIOS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
@@ -20,12 +20,12 @@ import { liveCount } from '../../src/vm/processes.ts';
 const layout = cacheLayout();
 const source = await readCachedSource(layout, LINUX_2_6_27.treeId);
 
-async function run(revision: string, scenarios?: readonly ScenarioId[]) {
+async function run(revision: string, scenarios?: readonly ScenarioId[], opts: ScenarioRunOptions = {}) {
   const manifest = await loadManifest(revisionDir(revision).dir);
   const rec = await buildRevision({ layout, revision });
   const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-scn-'));
   try {
-    const out = await runScenarios(rec, manifest, dir, { scenarios });
+    const out = await runScenarios(rec, manifest, dir, { scenarios, ...opts });
     const by = (fs: string, s: string) => out.results.find((r) => r.fs === fs && r.scenario === s)!;
     const table = out.results.map((r) => `${r.status} ${r.fs} ${r.scenario}: ${r.status === 'skip' ? r.expected : r.observed.split('\n')[0]}`).join('\n');
     return { ...out, manifest, by, table };
@@ -35,7 +35,7 @@ async function run(revision: string, scenarios?: readonly ScenarioId[]) {
 }
 
 describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3 and XFS)', () => {
-  const fixtures = ['bad-freeze-does-not-block', 'bad-timeout-never-fires', 'bad-thaw-waits-for-timeout', 'bad-abi', 'bad-busy-fs', 'bad-freeze-holds-s-umount'];
+  const fixtures = ['bad-freeze-does-not-block', 'bad-timeout-never-fires', 'bad-thaw-waits-for-timeout', 'bad-abi', 'bad-busy-fs', 'bad-freeze-holds-s-umount', 'bad-freeze-no-quiesce'];
 
   it('has a known-bad fixture for every scenario', async () => {
     const broken = new Set<string>();
@@ -52,4 +52,25 @@ describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3
     for (const s of breaks) for (const fs of ['ext3', 'xfs']) expect(r.by(fs, s).status, `${fs} ${s}\n${r.table}`).toBe('fail');
     expect(liveCount()).toBe(0);
   }, 900_000);
+});
+
+describe.skipIf(!source)('the guest-host handshake of the backup scenarios (real kernel and QEMU)', () => {
+  it('says so when the host stops answering: the guest gives up after its timeout', async () => {
+    const r = await run('generic-v2', ['snapshot-consistent'], { filesystems: ['ext3'], muteHost: true, askTimeoutMs: 1500 });
+    const x = r.by('ext3', 'snapshot-consistent');
+    expect(x.status, r.table).toBe('error');
+    expect(x.observed).toMatch(/^the host did not answer "snapshot-control0" within 1[5-9]\d\d ms \(guest side\)/);
+    expect(r.boots[0]!.end).toBe('poweroff');
+    expect(liveCount()).toBe(0);
+  }, 300_000);
+
+  it('says so when the guest stops answering: the host kills it after its timeout', async () => {
+    // 1 ms: no guest answers through the emulated serial port that fast
+    const r = await run('generic-v2', ['snapshot-consistent'], { filesystems: ['ext3'], guestAnswerMs: 1 });
+    const x = r.by('ext3', 'snapshot-consistent');
+    expect(x.status, r.table).toBe('error');
+    expect(x.observed).toMatch(/the guest printed nothing for 1 ms after the host answered "snapshot-control0" \(host side\); killed/);
+    expect(r.boots[0]!.end).toBe('handshake');
+    expect(liveCount()).toBe(0);
+  }, 300_000);
 });

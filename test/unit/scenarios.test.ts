@@ -121,8 +121,10 @@ describe('dmesg-clean', () => {
 describe('results from real guest consoles (test/fixtures/consoles)', () => {
   it('judges every scenario of a real generic-v2 ext3 run as passing', () => {
     const r = consoleFixture('generic-v2-ext3-all-pass.log.gz');
-    const results = resultsOf('generic-v2', generic, 'ext3', SCENARIOS, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]);
-    expect(results.map((x) => `${x.scenario}:${x.status}`)).toEqual(SCENARIOS.map((s) => `${s}:pass`));
+    // recorded before the backup scenarios existed (their judging: backup.test.ts)
+    const ran = SCENARIOS.filter((s) => s !== 'snapshot-consistent' && s !== 'no-device-writes');
+    const results = resultsOf('generic-v2', generic, 'ext3', ran, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]);
+    expect(results.map((x) => `${x.scenario}:${x.status}`)).toEqual(ran.map((s) => `${s}:pass`));
     expect(results.find((x) => x.scenario === 'dmesg-clean')!.observed).toMatch(/j_barrier.*expected/);
   });
 

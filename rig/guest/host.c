@@ -1,0 +1,92 @@
+/*
+ * The handshake with the host, for what only the host can do while the fs
+ * is frozen: snapshot the disk, read the device's write counters.
+ *
+ * The guest asks on the console (an "ask" result line, so the request is
+ * in the log beside everything else) and the host answers on the second
+ * serial port, /dev/ttyS1, one line: "<id> ok <text>" or "<id> err <text>".
+ * The guest waits a bounded time for it: a host that stops answering is
+ * reported (ETIMEDOUT), never waited on forever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include "helper.h"
+
+static int chan = -1;
+static int next_id = 1;
+int ask_timeout_ms = 20000;
+
+void host_open(void)
+{
+	struct termios t;
+
+	chan = open(HOST_TTY, O_RDWR | O_NOCTTY);
+	if (chan < 0) {
+		emit("{\"event\":\"warn\",\"what\":\"open %s\",\"errno\":%d}", HOST_TTY, errno);
+		return;
+	}
+	/* raw: no echo back to the host, no line editing, 8 bits through */
+	if (tcgetattr(chan, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(chan, TCSANOW, &t);
+	}
+}
+
+/* Reads one line from the channel within the deadline; 0, or -1 on timeout. */
+static int read_line(char *line, size_t n, double deadline)
+{
+	size_t len = 0;
+
+	while (len + 1 < n) {
+		struct pollfd p = { .fd = chan, .events = POLLIN };
+		int left = (int)(deadline - now_ms());
+		char c;
+
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			return -1;
+		if (read(chan, &c, 1) != 1)
+			continue;
+		if (c == '\n')
+			break;
+		if (c != '\r')
+			line[len++] = c;
+	}
+	line[len] = '\0';
+	return 0;
+}
+
+int host_ask(const char *what, const char *label, char *reply, size_t n)
+{
+	double deadline = now_ms() + ask_timeout_ms;
+	int id = next_id++;
+	char line[256];
+
+	if (chan < 0)
+		return errno = ENODEV, -1;
+	emit("{\"event\":\"ask\",\"fs\":\"%s\",\"scenario\":\"%s\",\"id\":%d,\"what\":\"%s\",\"label\":\"%s\"}",
+	     fsname, current_scenario, id, what, label);
+	for (;;) {
+		char *text;
+		int got;
+
+		if (read_line(line, sizeof(line), deadline) < 0)
+			return errno = ETIMEDOUT, -1;
+		/* an answer to an earlier ask that timed out is stale: skip it */
+		got = (int)strtol(line, &text, 10);
+		if (got != id)
+			continue;
+		while (*text == ' ')
+			text++;
+		if (reply)
+			snprintf(reply, n, "%s", text);
+		if (strncmp(text, "ok", 2) == 0)
+			return 0;
+		return errno = EIO, -1;
+	}
+}

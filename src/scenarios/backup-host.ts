@@ -1,0 +1,110 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FsName } from '../guest/disk-images.ts';
+import { IMAGE_MIB } from '../guest/disk-images.ts';
+import { checkSnapshot, type SnapshotFile, type SnapshotFacts } from '../guest/image-check.ts';
+import type { Ask, AskHandler } from '../vm/host-channel.ts';
+import type { Qmp } from '../vm/qmp.ts';
+import { writeCounters } from '../vm/qmp.ts';
+import { diskId } from '../vm/qemu-command.ts';
+import { snapshotDisk } from '../vm/snapshot.ts';
+import type { Check } from './judge.ts';
+
+interface Snapshot {
+  ask: Ask;
+  path: string;
+  /** the files the guest reported before it asked: they must be in it */
+  files: SnapshotFile[];
+}
+
+interface Counters {
+  ask: Ask;
+  at: number;
+  wrOperations: number;
+  wrBytes: number;
+  flushOperations: number;
+}
+
+/**
+ * What the host does for the backup scenarios of one guest (snapshot-
+ * consistent, no-device-writes): snapshots and write counters on the
+ * guest's asks, then, after the guest is gone, the checks of each
+ * snapshot, as host checks the judge reads beside the guest's.
+ */
+export class BackupHost {
+  private files: (SnapshotFile & { scenario: string })[] = [];
+  private snapshots: Snapshot[] = [];
+  private counters: Counters[] = [];
+
+  constructor(
+    private readonly fs: FsName,
+    private readonly dir: string,
+    private readonly name: string,
+    private readonly qmp: () => Promise<Qmp> | undefined,
+  ) {}
+
+  /** A console event: the files the guest reports are remembered in order. */
+  event(e: Record<string, unknown>): void {
+    if (e.event === 'file') this.files.push({ scenario: String(e.scenario), path: String(e.path), bytes: Number(e.bytes), fnv: String(e.fnv), buffered: e.buffered === true });
+  }
+
+  private async connected(): Promise<Qmp> {
+    const q = this.qmp();
+    if (!q) throw new Error('QMP is not connected');
+    return q;
+  }
+
+  readonly handlers: Record<string, AskHandler> = {
+    snapshot: async (ask) => {
+      const path = join(this.dir, `${this.name}-${ask.scenario}-${ask.label}.snap.img`);
+      const files = this.files.filter((f) => f.scenario === ask.scenario);
+      const { ms } = await snapshotDisk(await this.connected(), diskId(0), path, IMAGE_MIB[this.fs] * 1024 * 1024);
+      this.snapshots.push({ ask, path, files });
+      return `snapshot in ${ms} ms`;
+    },
+    blockstats: async (ask) => {
+      const ret = (await (await this.connected()).execute('query-blockstats')) as { device?: string; qdev?: string; stats: { wr_operations: number; wr_bytes: number; flush_operations: number } }[];
+      const dev = ret.find((d) => d.device === diskId(0)) ?? ret[0];
+      if (!dev) throw new Error('query-blockstats: no device');
+      this.counters.push({ ask, at: Date.now(), wrOperations: dev.stats.wr_operations, wrBytes: dev.stats.wr_bytes, flushOperations: dev.stats.flush_operations });
+      return `wr_operations ${dev.stats.wr_operations} wr_bytes ${dev.stats.wr_bytes}`;
+    },
+  };
+
+  /**
+   * The host's checks, after the guest shut down: per snapshot, fsck,
+   * recovery and files; per frozen window, the writes that reached the
+   * device. A clean snapshot's image is deleted, a dirty one kept as evidence.
+   */
+  async checks(): Promise<{ checks: Check[]; facts: (SnapshotFacts & { scenario: string; label: string; image: string })[] }> {
+    const checks: Check[] = [];
+    const facts: (SnapshotFacts & { scenario: string; label: string; image: string })[] = [];
+    for (const s of this.snapshots) {
+      const f = await checkSnapshot(this.fs, s.path, s.files);
+      facts.push({ ...f, scenario: s.ask.scenario, label: s.ask.label, image: s.path });
+      const base = { fs: this.fs, scenario: s.ask.scenario, errno: 0, ms: 0 };
+      const tag = s.ask.label;
+      checks.push(
+        { ...base, name: `host-fsck-${tag}`, ret: f.fsckExit, note: f.fsckSummary },
+        { ...base, name: `host-recovery-${tag}`, ret: f.recoveryNeeded ? 1 : 0, note: f.recoveryWhy },
+        { ...base, name: `host-files-${tag}`, ret: f.bad.length, v: f.expected, note: f.bad.slice(0, 5).join('; ') },
+      );
+      if (f.clean) await rm(s.path, { force: true });
+    }
+    const frozen = this.counters.find((c) => c.ask.label === 'frozen');
+    const thaw = this.counters.find((c) => c.ask.label === 'thaw');
+    if (frozen && thaw) {
+      checks.push({
+        fs: this.fs,
+        scenario: frozen.ask.scenario,
+        name: 'host-device-writes',
+        ret: thaw.wrOperations - frozen.wrOperations,
+        errno: 0,
+        ms: thaw.at - frozen.at,
+        v: thaw.wrBytes - frozen.wrBytes,
+        note: `flushes ${thaw.flushOperations - frozen.flushOperations}; wr_operations ${frozen.wrOperations} -> ${thaw.wrOperations}, wr_bytes ${frozen.wrBytes} -> ${thaw.wrBytes}`,
+      });
+    }
+    return { checks, facts };
+  }
+}

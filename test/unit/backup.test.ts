@@ -1,0 +1,210 @@
+/**
+ * The backup scenarios' pure parts and the handshake: snapshot checks
+ * parsed from the real tools' output, the QMP calls as data, the judges,
+ * and the host's side of the handshake over a real unix socket.
+ */
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { badFiles, fnv1a64, fsckFindings, parseRecovery, parseXfsDbFiles, xfsDbFileArgs, debugfsDumpArgs } from '../../src/guest/image-check.ts';
+import { backupCalls, cleanupCalls } from '../../src/vm/snapshot.ts';
+import { AskServer, answerLine, askOf, type AskRecord } from '../../src/vm/host-channel.ts';
+import { judge, type Check } from '../../src/scenarios/judge.ts';
+import { loadManifest } from '../../src/scenarios/manifest.ts';
+import { repoPath } from '../../src/paths.ts';
+import { useTmp } from '../helpers/tmp.ts';
+
+const generic = await loadManifest(repoPath('patches', 'series', 'generic-v2'));
+const tmp = useTmp();
+
+describe('reading a snapshot without mounting it', () => {
+  it('computes the FNV-1a 64 the guest computes', () => {
+    expect(fnv1a64(Buffer.from(''))).toBe('cbf29ce484222325');
+    expect(fnv1a64(Buffer.from('a'))).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64(Buffer.from('foobar'))).toBe('85944171f73967e8');
+  });
+
+  it('tells a journal or log that needs replay from a clean one', () => {
+    expect(parseRecovery('ext3', 'Filesystem features:      has_journal ext_attr resize_inode dir_index filetype needs_recovery sparse_super large_file\n')).toEqual({ needed: true, why: 'journal recovery (needs_recovery is set)' });
+    expect(parseRecovery('ext3', 'Filesystem features:      has_journal ext_attr resize_inode dir_index filetype sparse_super\n').needed).toBe(false);
+    expect(parseRecovery('ext3', 'dumpe2fs: Bad magic number').needed).toBe(true);
+    // xfs_logprint -t, from real snapshots: a live fs, and one frozen by generic-v2
+    expect(parseRecovery('xfs', '    log tail: 2 head: 949 state: <DIRTY>\n')).toEqual({ needed: true, why: 'log recovery (log DIRTY, tail 2, head 949)' });
+    expect(parseRecovery('xfs', '    log tail: 8706 head: 8706 state: <CLEAN>\n').needed).toBe(false);
+  });
+
+  it('keeps what fsck found, not its banners', () => {
+    const out = 'Phase 1 - find and verify superblock...\n        - scan filesystem freespace and inode maps...\nsb_fdblocks 61126, counted 62150\nNo modify flag set, skipping phase 5\n';
+    expect(fsckFindings(out)).toEqual(['sb_fdblocks 61126, counted 62150']);
+  });
+
+  it('maps files to image offsets from xfs_db, and never trusts the lines after a missing path', () => {
+    // real xfs_db 6.1 output; after "No such file" xfs_db keeps the previous inode current
+    const out = [
+      'blocksize = 4096',
+      'agblocks = 20480',
+      '@@ /snap/w0-000 ',
+      'core.size = 8192',
+      'data offset 0 startblock 12 (0/12) count 2 flag 0',
+      '@@ /snap/nope ',
+      '/snap/nope: No such file or directory',
+      'core.size = 8192',
+      'data offset 0 startblock 12 (0/12) count 2 flag 0',
+      '@@ /snap/far ',
+      'core.size = 10000',
+      'data offset 0 startblock 8388609 (1/1) count 3 flag 1',
+    ].join('\n');
+    const { blocksize, files } = parseXfsDbFiles(out);
+    expect(blocksize).toBe(4096);
+    expect(files.get('/snap/w0-000')).toEqual({ size: 8192, extents: [{ offset: 0, at: 12 * 4096, blocks: 2, unwritten: false }] });
+    expect(files.get('/snap/nope')).toBeUndefined();
+    expect(files.has('/snap/nope')).toBe(true);
+    expect(files.get('/snap/far')!.extents[0]).toEqual({ offset: 0, at: (20480 + 1) * 4096, blocks: 3, unwritten: true });
+    expect(xfsDbFileArgs('i.img', ['/a'])).toEqual(['xfs_db', '-r', '-c', 'sb 0', '-c', 'print blocksize agblocks', '-c', 'echo @@ /a', '-c', 'path /a', '-c', 'print core.size', '-c', 'bmap', 'i.img']);
+    expect(debugfsDumpArgs('i.img', '/snap', '/tmp/o')).toEqual(['debugfs', '-R', 'rdump /snap /tmp/o', 'i.img']);
+  });
+
+  it('names each file that is missing, short or different', () => {
+    const good = Buffer.from('abc');
+    const files = [
+      { path: '/s/ok', bytes: 3, fnv: fnv1a64(good) },
+      { path: '/s/gone', bytes: 3, fnv: fnv1a64(good) },
+      { path: '/s/short', bytes: 4, fnv: 'x' },
+      { path: '/s/changed', bytes: 3, fnv: fnv1a64(good) },
+    ];
+    const read = new Map([['/s/ok', good], ['/s/gone', undefined], ['/s/short', good], ['/s/changed', Buffer.from('abd')]]);
+    expect(badFiles(files, read)).toEqual(['/s/gone: missing', '/s/short: 3 bytes, expected 4', '/s/changed: content differs']);
+  });
+});
+
+describe('the QMP calls of a snapshot', () => {
+  it('attach a raw target, back the disk up into it in full, then dismiss and detach', () => {
+    expect(backupCalls('disk0', 'snap-1', '/r/s.img')).toEqual([
+      { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'snap-1', file: { driver: 'file', filename: '/r/s.img' } } },
+      { execute: 'blockdev-backup', arguments: { 'job-id': 'snap-1', device: 'disk0', target: 'snap-1', sync: 'full', 'auto-dismiss': false } },
+    ]);
+    expect(cleanupCalls('snap-1', true).map((c) => c.execute)).toEqual(['job-dismiss', 'blockdev-del']);
+    expect(cleanupCalls('snap-1', false).map((c) => c.execute)).toEqual(['blockdev-del']);
+  });
+});
+
+describe('the handshake, host side', () => {
+  it('reads asks from console events and writes one-line answers', () => {
+    expect(askOf({ event: 'ask', id: 3, what: 'snapshot', label: 'frozen', fs: 'xfs', scenario: 's' })).toEqual({ id: 3, what: 'snapshot', label: 'frozen', fs: 'xfs', scenario: 's' });
+    expect(askOf({ event: 'check', id: 3 })).toBeUndefined();
+    expect(answerLine(3, true, 'done')).toBe('3 ok done\n');
+    expect(answerLine(4, false, 'no\nQMP')).toBe('4 err no QMP\n');
+  });
+
+  /** A stand-in for QEMU's chardev socket: collects the lines the host writes to the guest's ttyS1. */
+  async function guestPort() {
+    const path = join(await tmp(), 'host.sock');
+    const lines: string[] = [];
+    let conn: Socket | undefined;
+    const server = createServer((s) => {
+      conn = s;
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop()!;
+        lines.push(...parts);
+      });
+    });
+    await new Promise<void>((res) => server.listen(path, res));
+    return { path, lines, close: () => (conn?.destroy(), server.close()) };
+  }
+
+  const ask = (id: number, what: string) => ({ id, what, label: `l${id}`, fs: 'ext3', scenario: 'snapshot-consistent' });
+
+  it('answers in order, and answers err when an action runs over its time or is unknown', async () => {
+    const port = await guestPort();
+    const server = new AskServer({
+      channel: port.path,
+      actionMs: 100,
+      handlers: { quick: async () => 'done', slow: () => new Promise((res) => setTimeout(() => res('late'), 1000)) },
+    });
+    server.take(ask(1, 'quick'));
+    server.take(ask(2, 'slow'));
+    server.take(ask(3, 'dance'));
+    await server.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(port.lines).toEqual(['1 ok done', '2 err slow l2: no result within 100 ms', '3 err the host does not know "dance"']);
+    expect(server.records.map((r) => r.ok)).toEqual([true, false, false]);
+    port.close();
+  });
+
+  it('reports a guest that stays silent after an answer, and not one that goes on', async () => {
+    const port = await guestPort();
+    const silent: AskRecord[] = [];
+    const server = new AskServer({ channel: port.path, guestMs: 60, handlers: { quick: async () => 'done' }, onGuestSilent: (r) => silent.push(r) });
+    server.take(ask(1, 'quick'));
+    await new Promise((r) => setTimeout(r, 20));
+    server.seen(); // the guest printed something: alive
+    await new Promise((r) => setTimeout(r, 100));
+    expect(silent).toEqual([]);
+    server.take(ask(2, 'quick'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(silent.map((r) => r.id)).toEqual([2]);
+    await server.close();
+    port.close();
+  });
+
+  it('records an answer that cannot reach the guest', async () => {
+    const server = new AskServer({ channel: join(await tmp(), 'nobody.sock'), handlers: { quick: async () => 'done' } });
+    server.take(ask(1, 'quick'));
+    await server.close();
+    expect(server.records[0]!.ok).toBe(false);
+    expect(server.records[0]!.text).toMatch(/did not reach the guest/);
+  });
+});
+
+describe('judging the backup scenarios', () => {
+  const c = (scenario: string) => (name: string, ret: number, ms = 0, errno = 0, v?: number, note?: string): Check => ({ fs: 'xfs', scenario, name, ret, errno, ms, v, ...(note ? { note } : {}) });
+  const s = c('snapshot-consistent');
+  const snap = (label: string, fsck = 0, recovery = 0, bad = 0) => [s(`host-fsck-${label}`, fsck, 0, 0, undefined, 'fsck said'), s(`host-recovery-${label}`, recovery, 0, 0, undefined, 'log recovery (log DIRTY)'), s(`host-files-${label}`, bad, 0, 0, 300, bad ? '/snap/w0-001: missing' : undefined)];
+  const good = [
+    s('ask-snapshot-control0', 0, 40), ...snap('control0', 1, 1, 12),
+    s('freeze', 0, 420, 0, 8192), s('ask-snapshot-frozen', 0, 60), s('frozen', 1, 61), s('thaw', 0, 3), s('writer-resumed', 1, 9), s('writers-finished', 1),
+    ...snap('frozen'),
+  ];
+
+  it('passes a clean frozen snapshot, counts dirty controls and keeps the freeze-window figures', () => {
+    const r = judge('g', generic, 'xfs', 'snapshot-consistent', good);
+    expect(r.status, r.observed).toBe('pass');
+    expect(r.metrics).toMatchObject({ controlSnapshotsDirty: { value: 1, unit: 'of 1' }, dirtyAtFreeze: { value: 8, unit: 'MiB' }, freezeLatency: { value: 420, unit: 'ms' }, frozenFor: { value: 61, unit: 'ms' } });
+    expect(r.checks!.find((x) => x.name === 'host-fsck-frozen')!.note).toBe('fsck said');
+  });
+
+  it.each([
+    ['needs log recovery', (x: Check) => (x.name === 'host-recovery-frozen' ? { ...x, ret: 1 } : x), /while frozen: needs log recovery \(log DIRTY\)/],
+    ['does not check clean', (x: Check) => (x.name === 'host-fsck-frozen' ? { ...x, ret: 1 } : x), /while frozen: fsck exit 1 \(fsck said\)/],
+    ['lost a file', (x: Check) => (x.name === 'host-files-frozen' ? { ...x, ret: 1, note: '/snap/w0-001: missing' } : x), /1 of 300 files written before it missing or wrong \(\/snap\/w0-001: missing\)/],
+  ])('fails a frozen snapshot that %s', (_, change, want) => {
+    const r = judge('g', generic, 'xfs', 'snapshot-consistent', good.map(change));
+    expect(r.status).toBe('fail');
+    expect(r.observed).toMatch(want);
+  });
+
+  it('calls a handshake the host did not answer an error of the rig, saying which side stopped', () => {
+    const timedOut = [s('ask-snapshot-control0', -1, 20000, 110)];
+    const r = judge('g', generic, 'xfs', 'snapshot-consistent', timedOut);
+    expect(r.status).toBe('error');
+    expect(r.observed).toBe('the host did not answer "snapshot-control0" within 20000 ms (guest side)');
+    const refused = judge('g', generic, 'xfs', 'snapshot-consistent', [s('ask-snapshot-frozen', -1, 5, 5), s('host-ask-snapshot-frozen', -1, 5, 0, undefined, 'QMP is not connected')]);
+    expect(refused.observed).toBe('the host answered "snapshot-frozen" with an error after 5 ms: QMP is not connected');
+  });
+
+  const n = c('no-device-writes');
+  const window = (ops: number, bytes: number, during = 0) => [n('freeze', 0, 30), n('ask-blockstats-frozen', 0, 10), n('ask-blockstats-thaw', 0, 5), n('frozen', 1, 3020, 0, during), n('thaw', 0, 2), n('writer-resumed', 1, 10), n('writers-finished', 1), n('host-device-writes', ops, 3005, 0, bytes, 'flushes 0')];
+
+  it('passes a frozen window with nothing written to the device, and fails one with writes', () => {
+    const ok = judge('g', generic, 'xfs', 'no-device-writes', window(0, 0));
+    expect(ok.status, ok.observed).toBe('pass');
+    expect(ok.metrics).toMatchObject({ deviceWriteRequests: { value: 0, unit: 'requests' }, deviceWriteBytes: { value: 0, unit: 'bytes' } });
+    const bad = judge('g', generic, 'xfs', 'no-device-writes', window(1242, 7240704, 80));
+    expect(bad.status).toBe('fail');
+    expect(bad.observed).toMatch(/1242 write requests \(7240704 bytes\) reached the device during the 3005 ms frozen window/);
+    expect(bad.observed).toMatch(/the writers completed 80 files while frozen/);
+  });
+});
