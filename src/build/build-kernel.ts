@@ -16,6 +16,21 @@ import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnosti
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
 
+/**
+ * ccache for kernel builds: one cache for every work tree (paths relative
+ * to the cache root), depend mode (no preprocessor run per miss: a cold
+ * build measured 45.8 s against 55.2 s), no compression, and no veto on
+ * headers generated moments before (every fresh build dir has them; without
+ * this, depend mode misses all but 27 of 748 units).
+ */
+export const CCACHE_ENV = (root: string) => ({
+  CCACHE_BASEDIR: root,
+  CCACHE_NOHASHDIR: '1',
+  CCACHE_DEPEND: '1',
+  CCACHE_NOCOMPRESS: '1',
+  CCACHE_SLOPPINESS: 'include_file_mtime,include_file_ctime',
+});
+
 export interface BuildRecord {
   kernel: { version: string; treeId: string };
   revision: string;
@@ -88,7 +103,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     // Expected units: what the last build of this dir compiled from scratch, if known.
     const expected = previous?.compiled && previous.compiled > 50 ? previous.compiled : undefined;
     const p = progress(`building ${o.tree.revision}`);
-    const env = ccache ? { CCACHE_BASEDIR: o.layout.root, CCACHE_NOHASHDIR: '1' } : {};
+    const env = ccache ? CCACHE_ENV(o.layout.root) : {};
     const child = execa('make', argv, { all: true, reject: false, buffer: false, env, lines: false });
     let pending = '';
     child.all!.on('data', (d: Buffer) => {

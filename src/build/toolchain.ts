@@ -31,6 +31,11 @@ export const TOOLS: ToolSpec[] = [
   { name: 'e2fsck', debian: 'e2fsprogs', why: 'checks the ext3 image after a run', versionArgs: ['-V'] },
   { name: 'mkfs.xfs', debian: 'xfsprogs', why: 'makes the XFS test image', versionArgs: ['-V'] },
   { name: 'xfs_repair', debian: 'xfsprogs', why: 'checks the XFS image after a run', versionArgs: ['-V'] },
+  { name: 'dumpe2fs', debian: 'e2fsprogs', why: 'tells whether an ext3 snapshot needs journal recovery', versionArgs: ['-V'] },
+  { name: 'debugfs', debian: 'e2fsprogs', why: 'reads files out of an ext3 snapshot without mounting it', versionArgs: ['-V'] },
+  { name: 'xfs_db', debian: 'xfsprogs', why: 'reads files out of an XFS snapshot without mounting it', versionArgs: ['-V'] },
+  { name: 'xfs_logprint', debian: 'xfsprogs', why: 'tells whether an XFS snapshot needs log recovery', versionArgs: ['-V'] },
+  { name: 'tar', debian: 'tar', why: 'extracts work trees (GNU tar: 0.6 s where node-tar takes 13 s)', versionArgs: ['--version'] },
   { name: 'ccache', debian: 'ccache', why: 'faster rebuilds across work trees', versionArgs: ['--version'], optional: true },
 ];
 

@@ -120,3 +120,16 @@ describe('work trees', () => {
     await expect(prepareWorkTree({ layout, source, revision: 'r', patches: [evil] })).rejects.toThrow(/writes outside the kernel tree/);
   });
 });
+
+describe('the extraction and ccache command lines', () => {
+  it('extracts with GNU tar, stripping the tarball\'s top directory', async () => {
+    const { tarExtractArgs } = await import('../../src/tree/work-tree.ts');
+    expect(tarExtractArgs({ tarball: '/c/linux.tar', prefix: '' }, '/t')).toEqual(['-xf', '/c/linux.tar', '-C', '/t']);
+    expect(tarExtractArgs({ tarball: '/c/linux.tar', prefix: 'linux-2.6.27' }, '/t')).toEqual(['-xf', '/c/linux.tar', '-C', '/t', '--strip-components=1']);
+  });
+
+  it('shares one ccache across work trees, in depend mode', async () => {
+    const { CCACHE_ENV } = await import('../../src/build/build-kernel.ts');
+    expect(CCACHE_ENV('/cache')).toMatchObject({ CCACHE_BASEDIR: '/cache', CCACHE_NOHASHDIR: '1', CCACHE_DEPEND: '1' });
+  });
+});
