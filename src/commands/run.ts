@@ -37,6 +37,14 @@ interface RunOpts {
   out?: string;
   sourceUrl?: string;
   perPatch?: boolean;
+  vmsPerFs: number;
+}
+
+/** --vms-per-fs: 1 to 4 guests per filesystem. */
+export function parseVms(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 4) throw usageError(`--vms-per-fs ${v}: not a whole number from 1 to 4`, 'the guests of one filesystem split its scenarios between them; 2 suits 2 cores');
+  return n;
 }
 
 export function parseScenarios(ids?: string[]): ScenarioId[] | undefined {
@@ -71,6 +79,7 @@ export function registerRun(program: Command): void {
     .option('--per-patch', "also build each revision after each of its patches (bisectability)")
     .option('--config <fragment...>', 'config fragments')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
+    .option('--vms-per-fs <n>', 'guests per filesystem, its scenarios split between them', parseVms, 2)
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (opts: RunOpts) => {
@@ -90,6 +99,9 @@ export function registerRun(program: Command): void {
         const manifest = await loadManifest(revisionDir(revision).dir);
         const steps = opts.perPatch ? await buildPerPatch({ ...buildOpts, revision }) : [];
         const rec = revision === 'baseline' ? base : await buildRevision({ ...buildOpts, revision });
+        // checkpatch runs while the guests boot: the guests mostly wait
+        const guests = runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload, vmsPerFs: opts.vmsPerFs });
+        guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
         const patches = (await patchRecords(rec, (await loadStack(revision)).patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
         const delta = revisionDelta(base, rec);
         for (const p of patches) {
@@ -97,8 +109,8 @@ export function registerRun(program: Command): void {
           say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
         }
         if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
-        say(`${rec.revision}: built in ${rec.durationSeconds.toFixed(1)} s; booting its guests`);
-        const { results, boots } = await runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload });
+        say(`${rec.revision}: built in ${rec.durationSeconds.toFixed(1)} s; its guests are booting`);
+        const { results, boots } = await guests;
         for (const b of boots) say(`${rec.revision}/${b.name}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
         for (const r of results) console.log(resultLine(r));
         revisions.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
