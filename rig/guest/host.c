@@ -48,9 +48,10 @@ static int read_line(char *line, size_t n, double deadline)
 		int left = (int)(deadline - now_ms());
 		char c;
 
-		if (left <= 0 || poll(&p, 1, left) != 1)
+		if (left <= 0)
 			return -1;
-		if (read(chan, &c, 1) != 1)
+		/* poll may return early (it counts jiffies): the deadline decides */
+		if (poll(&p, 1, left) != 1 || read(chan, &c, 1) != 1)
 			continue;
 		if (c == '\n')
 			break;

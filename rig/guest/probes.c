@@ -82,18 +82,32 @@ void probe_start(struct probe *p, enum op op, const char *path, const char *path
 int probe_wait(struct probe *p, int ms)
 {
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	double deadline = now_ms() + ms;
 	char ok;
 
 	if (p->finished)
 		return 1;
 	if (p->fd < 0)
 		return 0;
-	if (poll(&pfd, 1, ms) == 1 && read(p->fd, &ok, 1) == 1) {
-		p->finished = now_ms();
-		p->ok = ok == '1';
-		return 1;
+	/*
+	 * Wait by CLOCK_MONOTONIC, not by poll's timeout alone: poll counts
+	 * jiffies, and a TCG guest short of CPU gets its timer ticks in a
+	 * catch-up burst, so a 1200 ms poll has returned after 943 ms.
+	 */
+	for (;;) {
+		int left = (int)(deadline - now_ms() + 0.999);
+		int r = poll(&pfd, 1, left > 0 ? left : 0);
+
+		if (r == 1 && read(p->fd, &ok, 1) == 1) {
+			p->finished = now_ms();
+			p->ok = ok == '1';
+			return 1;
+		}
+		if (r < 0 && errno != EINTR)
+			return 0;
+		if (now_ms() >= deadline)
+			return 0;
 	}
-	return 0;
 }
 
 void probe_reap(struct probe *p)

@@ -521,9 +521,13 @@ static int child_fs_call(char what, int *pfd_out)
 static int child_wait(int fd, int ms, int *ret, int *err)
 {
 	struct pollfd pl = { .fd = fd, .events = POLLIN };
-	int res[2];
+	double deadline = now_ms() + ms;
+	int res[2], r;
 
-	if (poll(&pl, 1, ms) != 1 || read(fd, res, sizeof(res)) != sizeof(res))
+	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
+	while ((r = poll(&pl, 1, ms)) == 0 && now_ms() < deadline)
+		ms = (int)(deadline - now_ms() + 0.999);
+	if (r != 1 || read(fd, res, sizeof(res)) != sizeof(res))
 		return 0;
 	*ret = res[0];
 	*err = res[1];

@@ -91,7 +91,9 @@ export function parseBuildLog(text: string, srcDir?: string): BuildLogSummary {
 
 /** Warnings in `now` that `base` does not have, matched by file, message and flag (line numbers move). */
 export function newWarnings(base: Diagnostic[], now: Diagnostic[]): Diagnostic[] {
-  const key = (d: Diagnostic) => `${d.file}\0${d.message}\0${d.flag ?? ''}`;
+  // ld names places by address ("(*ABS*+0xffffffff80453900)", "(.data+0x2380)"): any code change moves them
+  const place = (t: string) => t.replace(/\+0x[0-9a-f]+/g, '+0x…');
+  const key = (d: Diagnostic) => `${place(d.file)}\0${place(d.message)}\0${d.flag ?? ''}`;
   const counts = new Map<string, number>();
   for (const d of base) counts.set(key(d), (counts.get(key(d)) ?? 0) + 1);
   return now.filter((d) => {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { shellLine } from '../build/make-command.ts';
+import { infraError } from '../errors.ts';
+import { commandMissing } from '../util/exec.ts';
 import { fsckArgs, type FsName } from './disk-images.ts';
 
 /**
@@ -109,8 +111,7 @@ export function parseXfsDbFiles(out: string): { blocksize: number; files: Map<st
 
 /** Reads files out of an XFS image through xfs_db's block maps. */
 async function readXfsFiles(image: string, paths: string[]): Promise<Map<string, Buffer | undefined>> {
-  const [cmd, ...args] = xfsDbFileArgs(image, paths);
-  const r = await execa(cmd!, args, { reject: false, all: true, maxBuffer: 64 * 1024 * 1024 });
+  const r = await tool(xfsDbFileArgs(image, paths));
   const { blocksize, files } = parseXfsDbFiles(r.all ?? '');
   const out = new Map<string, Buffer | undefined>();
   const fh = await open(image, 'r');
@@ -145,8 +146,7 @@ async function readExt3Files(image: string, paths: string[]): Promise<Map<string
   const tmp = await mkdtemp(join(tmpdir(), 'freeze-rig-snap-'));
   try {
     for (const d of [...new Set(paths.map((p) => dirname(p)))]) {
-      const [cmd, ...args] = debugfsDumpArgs(image, d, tmp);
-      await execa(cmd!, args, { reject: false, all: true });
+      await tool(debugfsDumpArgs(image, d, tmp));
     }
     const out = new Map<string, Buffer | undefined>();
     for (const p of paths) {
@@ -169,12 +169,18 @@ export function badFiles(files: SnapshotFile[], read: Map<string, Buffer | undef
   });
 }
 
+/** Runs a checking tool; a missing one is the machine's problem, not the snapshot's. */
+async function tool(argv: string[]) {
+  const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true, maxBuffer: 64 * 1024 * 1024 });
+  if (commandMissing(r)) throw infraError(`${argv[0]} is not installed: the snapshot cannot be checked`, { hint: 'apt-get install --no-install-recommends e2fsprogs xfsprogs (or run: freeze-rig doctor)' });
+  return r;
+}
+
 /** fsck, recovery state and every expected file of one snapshot. */
 export async function checkSnapshot(fs: FsName, image: string, files: SnapshotFile[]): Promise<SnapshotFacts> {
   const fsck = fsckArgs(fs, image);
-  const r = await execa(fsck[0]!, fsck.slice(1), { reject: false, all: true });
-  const rec = recoveryArgs(fs, image);
-  const rr = await execa(rec[0]!, rec.slice(1), { reject: false, all: true });
+  const r = await tool(fsck);
+  const rr = await tool(recoveryArgs(fs, image));
   const recovery = parseRecovery(fs, rr.all ?? '');
   const paths = files.map((f) => f.path);
   const read = fs === 'ext3' ? await readExt3Files(image, paths) : await readXfsFiles(image, paths);

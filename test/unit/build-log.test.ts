@@ -56,6 +56,14 @@ describe('kbuild logs (a real gcc 12 build of 2.6.27 + compat, allnoconfig + rig
     const now = [w('fs/ioctl.c', 14, 'unused variable ‘x’'), w('fs/buffer.c', 5, 'old'), w('fs/ioctl.c', 99, 'new one')];
     expect(newWarnings(base, now)).toEqual([w('fs/ioctl.c', 99, 'new one')]);
   });
+
+  it('does not count an ld warning as new because the code around it moved', () => {
+    // real: baseline and generic-v2 5/5 link jiffies_64 at different addresses
+    const ld = (file: string, at: string): Diagnostic => ({ file, line: 0, column: 0, kind: 'warning', message: `multiple definition of \`jiffies_64'; kernel/built-in.o:(.data+${at}): first defined here` });
+    const base = [ld('.tmp_vmlinux1:(*ABS*+0xffffffff80453500)', '0x2340')];
+    const now = [ld('.tmp_vmlinux1:(*ABS*+0xffffffff80453900)', '0x2380')];
+    expect(newWarnings(base, now)).toEqual([]);
+  });
 });
 
 describe('make command lines', () => {
