@@ -59,11 +59,13 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
     const fig = report.figures.find((f) => f.revision === 'generic-v2' && f.fs === 'xfs')!;
     for (const k of ['freezeLatencyMs', 'thawLatencyMs', 'writerWakeLatencyMs', 'timeoutErrorMs', 'dirtyAtFreezeMiB', 'freezeLatencyDirtyMs', 'frozenForSnapshotMs'] as const) expect(fig[k], k).toEqual(expect.any(Number));
     expect(fig.deviceWritesWhileFrozen).toBe(0);
-    // the backup story holds for the revisions that can freeze: generic-v2 on both, ext3-v1 on ext3
+    // the backup story holds for the revisions that can freeze: generic-v2 on both, ext3-v1 on ext3;
+    // vanilla XFS (baseline, ext3-v1) keeps the device quiet but leaves an inconsistent snapshot (a known issue, fixed by generic-v2 5/5)
     const backup = report.results.filter((x) => x.scenario === 'snapshot-consistent' || x.scenario === 'no-device-writes');
     expect(backup.filter((x) => x.status === 'pass').map((x) => `${x.revision} ${x.fs} ${x.scenario}`).sort()).toEqual(
-      ['ext3-v1 ext3', 'generic-v2 ext3', 'generic-v2 xfs'].flatMap((k) => [`${k} no-device-writes`, `${k} snapshot-consistent`]).sort(),
+      [...['ext3-v1 ext3', 'generic-v2 ext3', 'generic-v2 xfs'].flatMap((k) => [`${k} no-device-writes`, `${k} snapshot-consistent`]), 'baseline xfs no-device-writes', 'ext3-v1 xfs no-device-writes'].sort(),
     );
+    expect(report.comparison.steps[1]!.gained.map((t) => `${t.fs} ${t.scenario}`)).toContain('xfs snapshot-consistent');
     const snap = report.results.find((x) => x.revision === 'generic-v2' && x.fs === 'xfs' && x.scenario === 'snapshot-consistent')!;
     expect(snap.checks!.find((c) => c.name === 'host-files-frozen')!.v).toBeGreaterThan(10);
     for (const b of g.boots) await stat(join(dir, b.console));
