@@ -24,7 +24,6 @@ export interface SnapshotFile {
 }
 
 export interface SnapshotFacts {
-  fsckCommand: string;
   fsckExit: number;
   /** the lines of the fsck output that say what is wrong, or its last lines */
   fsckSummary: string;
@@ -169,28 +168,32 @@ export function badFiles(files: SnapshotFile[], read: Map<string, Buffer | undef
   });
 }
 
-/** Runs a checking tool; a missing one is the machine's problem, not the snapshot's. */
+/** Runs a checking tool; a missing one is the machine's problem, not the image's. */
 async function tool(argv: string[]) {
   const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true, maxBuffer: 64 * 1024 * 1024 });
-  if (commandMissing(r)) throw infraError(`${argv[0]} is not installed: the snapshot cannot be checked`, { hint: 'apt-get install --no-install-recommends e2fsprogs xfsprogs (or run: freeze-rig doctor)' });
+  if (commandMissing(r)) throw infraError(`${argv[0]} is not installed: the image cannot be checked`, { hint: 'apt-get install --no-install-recommends e2fsprogs xfsprogs (or run: freeze-rig doctor)' });
   return r;
+}
+
+/** e2fsck -fn / xfs_repair -n of an image: its command line, exit code and whole output. */
+export async function fsckImage(fs: FsName, image: string): Promise<{ command: string; exitCode: number; output: string }> {
+  const argv = fsckArgs(fs, image);
+  const r = await tool(argv);
+  return { command: shellLine(argv), exitCode: r.exitCode ?? -1, output: r.all ?? '' };
 }
 
 /** fsck, recovery state and every expected file of one snapshot. */
 export async function checkSnapshot(fs: FsName, image: string, files: SnapshotFile[]): Promise<SnapshotFacts> {
-  const fsck = fsckArgs(fs, image);
-  const r = await tool(fsck);
+  const fsck = await fsckImage(fs, image);
   const rr = await tool(recoveryArgs(fs, image));
   const recovery = parseRecovery(fs, rr.all ?? '');
   const paths = files.map((f) => f.path);
   const read = fs === 'ext3' ? await readExt3Files(image, paths) : await readXfsFiles(image, paths);
   const bad = badFiles(files, read);
-  const findings = fsckFindings(r.all ?? '');
-  const fsckExit = r.exitCode ?? -1;
+  const fsckExit = fsck.exitCode;
   return {
-    fsckCommand: shellLine(fsck),
     fsckExit,
-    fsckSummary: findings.slice(0, 6).join(' | '),
+    fsckSummary: fsckFindings(fsck.output).slice(0, 6).join(' | '),
     recoveryNeeded: recovery.needed,
     recoveryWhy: recovery.why,
     expected: files.length,

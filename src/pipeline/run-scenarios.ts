@@ -1,12 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { execa } from 'execa';
 import type { BuildRecord } from '../build/build-kernel.ts';
 import { installHeaders } from '../build/headers.ts';
 import { shellLine } from '../build/make-command.ts';
 import { buildHelper } from '../guest/helper-build.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
-import { FILESYSTEMS, fsckArgs, makeImage, type FsName } from '../guest/disk-images.ts';
+import { FILESYSTEMS, makeImage, type FsName } from '../guest/disk-images.ts';
+import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
 import { cacheLayout } from '../paths.ts';
@@ -86,12 +86,13 @@ const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) =
  * its end, a failure where it hung, an error where the guest died in it or
  * never got to it. Pure.
  */
-export function resultsOf(revision: string, manifest: Manifest, fs: FsName, selected: readonly ScenarioId[], r: Pick<VmResult, 'events' | 'problems' | 'lines' | 'end'>, hostChecks: Check[] = []): ScenarioResult[] {
+export function resultsOf(revision: string, manifest: Manifest, fs: FsName, selected: readonly ScenarioId[], r: Pick<VmResult, 'events' | 'problems' | 'lines' | 'end'> & { endWhy?: string }, hostChecks: Check[] = []): ScenarioResult[] {
   const checks = [...checksOf(r), ...hostChecks];
   const ran = new Set(guestScenarios(fs, manifest, selected));
   const started = new Map(r.events.filter((e) => e.data.event === 'scenario' && e.data.fs === fs).map((e) => [String(e.data.scenario), e.line]));
   const finished = new Set(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => String(e.data.scenario)));
   const hang = r.events.find((e) => e.data.event === 'hang');
+  const ended = `the guest ended (${r.end}${r.endWhy ? `: ${r.endWhy}` : ''})`;
   const guestErrors = r.events.filter((e) => e.data.event === 'error').map((e) => JSON.stringify(e.data));
   let stoppedIn: string | undefined;
   return selected.map((s): ScenarioResult => {
@@ -113,22 +114,15 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
         const after = r.problems.filter((p) => p.line >= started.get(s)!);
         const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
         const at = (after.find((p) => !expectedFor(p, r.lines, expected)) ?? after[0])?.line ?? r.lines.length - 1;
-        return { ...base, status: 'error', expected: 'the scenario finishes', observed: `the guest ended (${r.end}) during ${s}`, console: excerpt(r.lines, at, 8, 32) };
+        return { ...base, status: 'error', expected: 'the scenario finishes', observed: `${ended} during ${s}`, console: excerpt(r.lines, at, 8, 32) };
       }
-      const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `the guest ended (${r.end}) before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
+      const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `${ended} before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
       return { ...base, status: 'error', expected: 'the scenario runs', observed: `not run: ${why}` };
     }
     const res = judge(revision, manifest, fs, s, checks, r);
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
     return res;
   });
-}
-
-/** Checks the image on the host after the guest shut down. */
-async function fsck(fs: FsName, image: string): Promise<BootRecord['fsck']> {
-  const [cmd, ...args] = fsckArgs(fs, image);
-  const r = await execa(cmd!, args, { reject: false, all: true });
-  return { command: shellLine([cmd!, ...args]), exitCode: r.exitCode ?? -1, output: (r.all ?? '').split('\n').slice(-15) };
 }
 
 /**
@@ -175,14 +169,10 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
       const hostChannel = join(dir, `${name}.host`);
       const backup = new BackupHost(fs, dir, name, () => qmp);
       const stopped = new AbortController();
-      let guestStopped: string | undefined;
       const asks = new AskServer({
         channel: hostChannel,
         handlers: backup.handlers,
-        onGuestSilent: (after) => {
-          guestStopped = `the guest printed nothing for ${opts.guestAnswerMs ?? 30_000} ms after the host answered "${after.what}-${after.label}" (host side); killed`;
-          stopped.abort();
-        },
+        onGuestSilent: (after) => stopped.abort(`the guest printed nothing for ${opts.guestAnswerMs ?? 30_000} ms after the host answered "${after.what}-${after.label}" (host side); killed`),
         guestMs: opts.guestAnswerMs,
         mute: opts.muteHost,
       });
@@ -211,11 +201,12 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
       });
       await asks.close();
       await qmp?.then((q) => q.close()).catch(() => undefined);
-      const check = await fsck(fs, image);
-      const backupChecks = await backup.checks();
+      // the image checked on the host after the guest shut down
+      const { command, exitCode, output } = await fsckImage(fs, image);
+      const check = { command, exitCode, output: output.split('\n').slice(-15) };
       const hostChecks: Check[] = [
         { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 },
-        ...backupChecks.checks,
+        ...(await backup.checks()),
         ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
       ];
       const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
@@ -236,8 +227,6 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
       // the first VM of a filesystem also judges what no VM runs (the skips)
       const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest(fs).has(s))));
       const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks);
-      // the host killed a guest that stopped answering it: say so where the guest stopped
-      if (guestStopped) for (const x of results) if (x.status === 'error' && x.observed.includes('(handshake)')) x.observed += `: ${guestStopped}`;
       const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
       return { boot, results, dmesg };
     }),

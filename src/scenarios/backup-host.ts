@@ -2,10 +2,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FsName } from '../guest/disk-images.ts';
 import { IMAGE_MIB } from '../guest/disk-images.ts';
-import { checkSnapshot, type SnapshotFile, type SnapshotFacts } from '../guest/image-check.ts';
+import { checkSnapshot, type SnapshotFile } from '../guest/image-check.ts';
 import type { Ask, AskHandler } from '../vm/host-channel.ts';
-import type { Qmp } from '../vm/qmp.ts';
-import { writeCounters } from '../vm/qmp.ts';
+import { blockStats, type BlockStats, type Qmp } from '../vm/qmp.ts';
 import { diskId } from '../vm/qemu-command.ts';
 import { snapshotDisk } from '../vm/snapshot.ts';
 import type { Check } from './judge.ts';
@@ -17,12 +16,9 @@ interface Snapshot {
   files: SnapshotFile[];
 }
 
-interface Counters {
+interface Counters extends BlockStats {
   ask: Ask;
   at: number;
-  wrOperations: number;
-  wrBytes: number;
-  flushOperations: number;
 }
 
 /**
@@ -63,11 +59,11 @@ export class BackupHost {
       return `snapshot in ${ms} ms`;
     },
     blockstats: async (ask) => {
-      const ret = (await (await this.connected()).execute('query-blockstats')) as { device?: string; qdev?: string; stats: { wr_operations: number; wr_bytes: number; flush_operations: number } }[];
-      const dev = ret.find((d) => d.device === diskId(0)) ?? ret[0];
+      const all = blockStats(await (await this.connected()).execute('query-blockstats'));
+      const dev = all.find((d) => d.device === diskId(0)) ?? all[0];
       if (!dev) throw new Error('query-blockstats: no device');
-      this.counters.push({ ask, at: Date.now(), wrOperations: dev.stats.wr_operations, wrBytes: dev.stats.wr_bytes, flushOperations: dev.stats.flush_operations });
-      return `wr_operations ${dev.stats.wr_operations} wr_bytes ${dev.stats.wr_bytes}`;
+      this.counters.push({ ...dev, ask, at: Date.now() });
+      return `wr_operations ${dev.wrOperations} wr_bytes ${dev.wrBytes}`;
     },
   };
 
@@ -76,12 +72,10 @@ export class BackupHost {
    * recovery and files; per frozen window, the writes that reached the
    * device. Only a dirty frozen snapshot's image is kept.
    */
-  async checks(): Promise<{ checks: Check[]; facts: (SnapshotFacts & { scenario: string; label: string; image: string })[] }> {
+  async checks(): Promise<Check[]> {
     const checks: Check[] = [];
-    const facts: (SnapshotFacts & { scenario: string; label: string; image: string })[] = [];
     for (const s of this.snapshots) {
       const f = await checkSnapshot(this.fs, s.path, s.files);
-      facts.push({ ...f, scenario: s.ask.scenario, label: s.ask.label, image: s.path });
       const base = { fs: this.fs, scenario: s.ask.scenario, errno: 0, ms: 0 };
       const tag = s.ask.label;
       checks.push(
@@ -106,6 +100,6 @@ export class BackupHost {
         note: `flushes ${thaw.flushOperations - frozen.flushOperations}; wr_operations ${frozen.wrOperations} -> ${thaw.wrOperations}, wr_bytes ${frozen.wrBytes} -> ${thaw.wrBytes}`,
       });
     }
-    return { checks, facts };
+    return checks;
   }
 }

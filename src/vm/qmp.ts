@@ -63,11 +63,27 @@ export class Qmp {
   }
 }
 
-/** Write counters of the guest's disks, from query-blockstats. Pure. */
+/** One disk's counters, from query-blockstats. */
+export interface BlockStats {
+  device: string;
+  qdev: string;
+  wrOperations: number;
+  wrBytes: number;
+  flushOperations: number;
+}
+
+/** The guest's disks and their counters, from query-blockstats. Pure. */
+export function blockStats(ret: unknown): BlockStats[] {
+  return ((ret as { device?: string; qdev?: string; stats: { wr_operations: number; wr_bytes: number; flush_operations?: number } }[]) ?? []).map((d) => ({
+    device: d.device ?? '',
+    qdev: d.qdev ?? '',
+    wrOperations: d.stats.wr_operations,
+    wrBytes: d.stats.wr_bytes,
+    flushOperations: d.stats.flush_operations ?? 0,
+  }));
+}
+
+/** Write counters of the guest's disks, by device. Pure. */
 export function writeCounters(ret: unknown): Record<string, { wrOperations: number; wrBytes: number }> {
-  const out: Record<string, { wrOperations: number; wrBytes: number }> = {};
-  for (const dev of (ret as { device?: string; qdev?: string; stats: { wr_operations: number; wr_bytes: number } }[]) ?? []) {
-    out[dev.qdev || dev.device || '?'] = { wrOperations: dev.stats.wr_operations, wrBytes: dev.stats.wr_bytes };
-  }
-  return out;
+  return Object.fromEntries(blockStats(ret).map((d) => [d.qdev || d.device || '?', { wrOperations: d.wrOperations, wrBytes: d.wrBytes }]));
 }

@@ -24,6 +24,8 @@ export type VmEnd =
 
 export interface VmResult extends ParsedConsole {
   end: VmEnd;
+  /** why the run was aborted (the signal's reason), when it was */
+  endWhy?: string;
   exitCode: number | undefined;
   seconds: number;
   lines: string[];
@@ -44,7 +46,7 @@ export interface RunVmOptions {
   onEvent?: (data: Record<string, unknown>) => void;
   onLine?: (line: string) => void;
   qemu?: string;
-  /** aborting kills the guest; the run ends as 'handshake' */
+  /** aborting kills the guest; the run ends as 'handshake', with the abort's reason as endWhy */
   signal?: AbortSignal;
 }
 
@@ -111,6 +113,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   return {
     ...state,
     end,
+    ...(end === 'handshake' && o.signal?.reason !== undefined ? { endWhy: String(o.signal.reason) } : {}),
     exitCode: r.exitCode,
     seconds: (Date.now() - started) / 1000,
     lines,
