@@ -153,7 +153,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     const sameTree = previous?.tree.instance === o.tree.instance;
     // (records written before paths were made tree-relative are normalised here)
     const before = sameTree ? previous?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) })) : undefined;
-    const warnings = mergeWarnings(before, summary.warnings, summary.units);
+    const warnings = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
     const warningsComplete = cold || (sameTree && previous?.warningsComplete === true);
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },

@@ -20,6 +20,8 @@ export interface BuildLogSummary {
   units: string[];
   /** All kbuild step lines (CC, AS, LD, HOSTCC, GEN, ...). */
   steps: number;
+  /** what those steps made (objects, links), relative to the build dir */
+  targets: string[];
   warnings: Diagnostic[];
   errors: Diagnostic[];
   /** make's "*** ... Error N" lines and linker errors, in order. */
@@ -27,7 +29,7 @@ export interface BuildLogSummary {
 }
 
 export function emptySummary(): BuildLogSummary {
-  return { compiled: 0, units: [], steps: 0, warnings: [], errors: [], failures: [] };
+  return { compiled: 0, units: [], steps: 0, targets: [], warnings: [], errors: [], failures: [] };
 }
 
 const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
@@ -51,6 +53,7 @@ export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string
   let m = STEP.exec(line);
   if (m) {
     s.steps++;
+    s.targets.push(m[2]!);
     if (m[1] === 'CC') {
       s.compiled++;
       s.units.push(m[2]!.replace(/\.o$/, '.c'));
@@ -115,14 +118,22 @@ export function uniqueDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   return ds.filter((d) => !seen.has(diagKey(d)) && (seen.add(diagKey(d)), true));
 }
 
+/** ld's warnings have no line; they are about an object, named as their file or at the start of the message. */
+const isLinkerWarning = (d: Diagnostic) => d.line === 0 && d.column === 0;
+const linkedObject = (d: Diagnostic) => (d.file !== 'ld' ? d.file.replace(/:.*$/, '') : (/^(\S+?)(?::| has a )/.exec(d.message)?.[1] ?? 'ld'));
+
 /**
  * The warnings of the whole tree after an incremental build: this build's
  * for every file it compiled or reported on, the previous build's for the
  * rest (they were not recompiled, so their warnings still stand). A header
- * fixed without any unit reporting on it again keeps its old warnings. Pure.
+ * fixed without any unit reporting on it again keeps its old warnings. An ld
+ * warning about an object this build did not make again still stands: ld
+ * reports only the links it redoes. Pure.
  */
-export function mergeWarnings(previous: Diagnostic[] | undefined, now: Diagnostic[], units: string[]): Diagnostic[] {
+export function mergeWarnings(previous: Diagnostic[] | undefined, now: Diagnostic[], units: string[], targets: string[] = []): Diagnostic[] {
   if (!previous) return uniqueDiagnostics(now);
-  const touched = new Set([...units, ...now.map((d) => d.file)]);
-  return uniqueDiagnostics([...previous.filter((d) => !touched.has(d.file)), ...now]);
+  const touched = new Set([...units, ...now.filter((d) => !isLinkerWarning(d)).map((d) => d.file)]);
+  const remade = new Set([...targets, ...now.filter(isLinkerWarning).map(linkedObject)]);
+  const stands = (d: Diagnostic) => (isLinkerWarning(d) ? !remade.has(linkedObject(d)) : !touched.has(d.file));
+  return uniqueDiagnostics([...previous.filter(stands), ...now]);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeWarnings, type Diagnostic } from '../../src/build/build-log.ts';
+import { mergeWarnings, parseBuildLog, type Diagnostic } from '../../src/build/build-log.ts';
 import { parseSize, sizeDelta, sizeArgs } from '../../src/build/size.ts';
 import { checkpatchArgs, parseCheckpatch } from '../../src/tree/checkpatch.ts';
 import { writeCounters } from '../../src/vm/qmp.ts';
@@ -17,6 +17,36 @@ describe('what the rig records of a revision', () => {
     expect(mergeWarnings(before, now, ['fs/ioctl.c'])).toEqual([w('fs/super.c', 5), w('fs/ioctl.c', 12, 'new one'), w('include/linux/fs.h', 3)]);
     // a recompiled file with no warnings any more loses them
     expect(mergeWarnings(before, [], ['fs/super.c'])).toEqual([w('fs/ioctl.c', 10), w('include/linux/fs.h', 3)]);
+  });
+
+  it("keeps ld's warnings about objects an incremental build did not link again (real lines)", () => {
+    const cold = parseBuildLog(
+      [
+        '  AS      arch/x86/vdso/vdso-note.o',
+        'ld: warning: arch/x86/vdso/vdso-note.o: missing .note.GNU-stack section implies executable stack',
+        'ld: warning: arch/x86/kernel/acpi/realmode/wakeup.elf has a LOAD segment with RWX permissions',
+        '  LD      .tmp_vmlinux1',
+        "ld: .tmp_vmlinux1:(*ABS*+0xffffffff80453900): warning: multiple definition of `jiffies_64'; kernel/built-in.o:(.data+0x2380): first defined here",
+      ].join('\n'),
+    );
+    // a build with nothing changed relinks vmlinux only
+    const noop = parseBuildLog(
+      [
+        '  LD      vmlinux.o',
+        'ld: warning: arch/x86/kernel/built-in.o: requires executable stack (because the .note.GNU-stack section is executable)',
+        '  LD      .tmp_vmlinux1',
+        "ld: .tmp_vmlinux1:(*ABS*+0xffffffff80455900): warning: multiple definition of `jiffies_64'; kernel/built-in.o:(.data+0x2380): first defined here",
+      ].join('\n'),
+    );
+    expect(noop.targets).toEqual(['vmlinux.o', '.tmp_vmlinux1']);
+    const merged = mergeWarnings(cold.warnings, noop.warnings, noop.units, noop.targets).map((d) => `${d.file} ${d.message.split(' ')[0]}`);
+    // the stale jiffies_64 warning (an old address) is gone, the unlinked objects' stay
+    expect(merged).toEqual([
+      'ld arch/x86/vdso/vdso-note.o:',
+      'ld arch/x86/kernel/acpi/realmode/wakeup.elf',
+      'ld arch/x86/kernel/built-in.o:',
+      '.tmp_vmlinux1:(*ABS*+0xffffffff80455900) multiple',
+    ]);
   });
 
   it('reads vmlinux section sizes and their change', () => {
