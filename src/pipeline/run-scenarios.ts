@@ -16,6 +16,7 @@ import { AskServer, askOf } from '../vm/host-channel.ts';
 import { BackupHost } from '../scenarios/backup-host.ts';
 import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
 import { expectedFor } from '../scenarios/dmesg.ts';
+import { say } from '../util/progress.ts';
 import { SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { Manifest } from '../scenarios/manifest.ts';
 
@@ -144,6 +145,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const initrd = join(dir, 'initramfs.cpio.gz');
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper), files }));
   const bz = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
+  say(`${rec.revision}: guest helper and initramfs ready`);
   // KVM only where a real boot proved it works (nested KVM hangs this guest on these machines).
   const accel = await chooseAccel(process.env, () =>
     kvmProven(join(cacheLayout().root, 'kvm-probe.json'), async (a) => {
@@ -199,6 +201,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         wallSeconds: 420,
         silenceSeconds: 75,
       });
+      say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s; checking its disks`);
       await asks.close();
       await qmp?.then((q) => q.close()).catch(() => undefined);
       // the image checked on the host after the guest shut down

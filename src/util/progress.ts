@@ -7,8 +7,11 @@ export interface Progress {
   done(text?: string): void;
 }
 
+/** Seconds since the rig started, on every line: where a long run spent its time. */
+export const elapsed = () => (performance.now() / 1000).toFixed(1).padStart(5);
+
 export function say(text: string): void {
-  process.stderr.write(`freeze-rig: ${text}\n`);
+  process.stderr.write(`freeze-rig [${elapsed()} s] ${text}\n`);
 }
 
 export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
