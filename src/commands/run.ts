@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
 import { buildRevision } from '../pipeline/build-revision.ts';
-import { runScenarios } from '../pipeline/run-scenarios.ts';
+import { DEFAULT_VMS_PER_FS, runScenarios } from '../pipeline/run-scenarios.ts';
 import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
@@ -40,10 +40,10 @@ interface RunOpts {
   vmsPerFs: number;
 }
 
-/** --vms-per-fs: 1 to 4 guests per filesystem. */
+/** --vms-per-fs: at most 1 to 4 guests per filesystem. */
 export function parseVms(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 4) throw usageError(`--vms-per-fs ${v}: not a whole number from 1 to 4`, 'the guests of one filesystem split its scenarios between them; 2 suits 2 cores');
+  if (!Number.isInteger(n) || n < 1 || n > 4) throw usageError(`--vms-per-fs ${v}: not a whole number from 1 to 4`, `the guests of one filesystem split its scenarios between them; ${DEFAULT_VMS_PER_FS} suits 2 cores`);
   return n;
 }
 
@@ -79,7 +79,7 @@ export function registerRun(program: Command): void {
     .option('--per-patch', "also build each revision after each of its patches (bisectability)")
     .option('--config <fragment...>', 'config fragments')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
-    .option('--vms-per-fs <n>', 'guests per filesystem, its scenarios split between them', parseVms, 2)
+    .option('--vms-per-fs <n>', 'guests per filesystem at most, its scenarios split between them', parseVms, DEFAULT_VMS_PER_FS)
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (opts: RunOpts) => {
@@ -111,7 +111,6 @@ export function registerRun(program: Command): void {
         if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
         say(`${rec.revision}: built in ${rec.durationSeconds.toFixed(1)} s; its guests are booting`);
         const { results, boots } = await guests;
-        for (const b of boots) say(`${rec.revision}/${b.name}: guest ${b.end} after ${b.seconds.toFixed(1)} s (${b.accel})`);
         for (const r of results) console.log(resultLine(r));
         revisions.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
         // a revision named by its path is filed under its name, as runScenarios files its guests

@@ -45,13 +45,16 @@ export interface Workload {
   args: string[];
 }
 
+/** Guests per filesystem: six TCG guests on 2 cores mostly sleep, and timers hold (kernel-config/timers). */
+export const DEFAULT_VMS_PER_FS = 3;
+
 export interface ScenarioRunOptions {
   /** which scenarios (default: all) */
   scenarios?: readonly ScenarioId[];
   workload?: Workload;
   /** only these filesystems (default: both) */
   filesystems?: FsName[];
-  /** guests per filesystem, the scenarios split between them (default 2) */
+  /** guests per filesystem at most, the scenarios split between them (default DEFAULT_VMS_PER_FS) */
   vmsPerFs?: number;
   /** how long the guest waits for the host's answer (default: the guest's 20 s) */
   askTimeoutMs?: number;
@@ -156,7 +159,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   // Each filesystem's scenarios split over parallel VMs: the guests mostly wait, so wall time follows the longest group.
   const filesystems = opts.filesystems ?? FILESYSTEMS;
   const plan = filesystems.flatMap((fs) => {
-    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? 2);
+    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs);
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
   });
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
@@ -201,7 +204,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         wallSeconds: 420,
         silenceSeconds: 75,
       });
-      say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s; checking its disks`);
+      say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}); checking its disks`);
       await asks.close();
       await qmp?.then((q) => q.close()).catch(() => undefined);
       // the image checked on the host after the guest shut down
