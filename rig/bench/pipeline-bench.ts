@@ -48,7 +48,7 @@ async function rig(name: string, series: string, env: Record<string, string> = {
   return { seconds: s, exitCode: r.exitCode ?? -1, report, build, log };
 }
 
-const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: built in|guest poweroff|pass, .* fail|error:/.test(l));
+const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: (built in|build up to date)|guest poweroff|pass, .* fail|error:/.test(l));
 
 console.log(`freeze-rig pipeline benchmark: generic-v2, ext3 and XFS (${cpus().length} cores; one run; figures, not assertions)`);
 const ref = await buildRevision({ layout, revision: 'generic-v2' });

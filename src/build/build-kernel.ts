@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, rm, mkdir } from 'node:fs/promises';
+import { readFile, rm, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expectationError, infraError } from '../errors.ts';
@@ -34,7 +34,7 @@ export const CCACHE_ENV = (root: string) => ({
 export interface BuildRecord {
   kernel: { version: string; treeId: string };
   revision: string;
-  tree: { dir: string; instance: string; action: WorkTree['action']; patches: WorkTree['applied'] };
+  tree: { dir: string; key: string; instance: string; action: WorkTree['action']; patches: WorkTree['applied'] };
   config: { fragments: string[]; hash: string; sha256: string; reconfigured: boolean };
   toolchain: Record<string, string>;
   compiler: { cc: string; flags: string[] };
@@ -57,6 +57,36 @@ export interface BuildRecord {
   artifacts: Artifact[];
   /** Rebuild by hand, without the rig. */
   reproducer: string;
+  /** the make targets built */
+  targets?: string[];
+  /** make did not run: nothing it could redo (see upToDate) */
+  upToDate?: boolean;
+}
+
+/**
+ * Whether the objects of `previous` are this build's already, so make need
+ * not run (a no-op make of 2.6.27 still takes 2.5 s and relinks vmlinux):
+ * the same tree instance, left as it was, the same .config, compiler and
+ * targets, the artifacts as recorded, and no file of the tree changed since
+ * that build started (a hand edit in the work tree is built).
+ */
+export async function upToDate(previous: BuildRecord, tree: WorkTree, current: { toolchain: Record<string, string>; cc: string; flags: string[]; targets: string[] }): Promise<boolean> {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (previous.tree.instance !== tree.instance || tree.action !== 'reused') return false;
+  if (!same(previous.toolchain, current.toolchain) || previous.compiler.cc !== current.cc || !same(previous.compiler.flags, current.flags)) return false;
+  if (!same(previous.targets ?? ['bzImage'], current.targets)) return false;
+  const configNow = await sha256File(join(previous.outDir, '.config')).catch(() => '');
+  if (configNow !== previous.config.sha256) return false;
+  for (const a of previous.artifacts) {
+    if ((await sha256File(a.path).catch(() => '')) !== a.sha256) return false;
+  }
+  return !(await changedSince(tree.dir, new Date(previous.startedAt)));
+}
+
+/** Whether any file under dir was modified after t (GNU find, stops at the first). */
+async function changedSince(dir: string, t: Date): Promise<boolean> {
+  const r = await execa('find', [dir, '-newermt', `@${(t.getTime() / 1000).toFixed(3)}`, '-print', '-quit'], { reject: false });
+  return r.exitCode !== 0 || r.stdout.trim() !== '';
 }
 
 export interface BuildOptions {
@@ -83,20 +113,35 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   await mkdir(outDir, { recursive: true });
   const recordFile = join(outDir, 'build.json');
   const previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
-  await rm(recordFile, { force: true });
-  // No object yet: this build compiles everything, so its warnings are the whole tree's.
-  const cold = !(await exists(join(outDir, 'init', 'main.o')));
-  const logFile = join(outDir, 'build.log');
-  const logStream = createWriteStream(logFile);
-  const write = (s: string) => logStream.write(s.endsWith('\n') ? s : s + '\n');
   const started = Date.now();
   const jobs = o.jobs ?? 2;
   // One probe of the toolchain serves the record and the ccache decision.
   const toolchain = await toolchainVersions();
   const ccache = o.ccache ?? toolchain.ccache !== 'not installed';
   const targets = o.targets ?? ['bzImage'];
+  // What configuring prints goes to build.log, which is only started once make is known to run.
+  const configLog: string[] = [];
+  let cfg: Awaited<ReturnType<typeof configureKernel>>;
   try {
-    const cfg = await configureKernel(o.tree, outDir, o.fragments, write);
+    cfg = await configureKernel(o.tree, outDir, o.fragments, (s) => configLog.push(s));
+  } catch (e) {
+    await writeFile(join(outDir, 'build.log'), configLog.join('\n'));
+    throw e;
+  }
+  const current = { toolchain, cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag), targets };
+  if (previous && !cfg.changed && (await upToDate(previous, o.tree, current))) {
+    const record: BuildRecord = { ...previous, tree: { ...previous.tree, key: o.tree.key, action: o.tree.action }, jobs, durationSeconds: (Date.now() - started) / 1000, upToDate: true };
+    await writeJsonAtomic(recordFile, record);
+    return record;
+  }
+  await rm(recordFile, { force: true });
+  // No object yet: this build compiles everything, so its warnings are the whole tree's.
+  const cold = !(await exists(join(outDir, 'init', 'main.o')));
+  const logFile = join(outDir, 'build.log');
+  const logStream = createWriteStream(logFile);
+  const write = (s: string) => logStream.write(s.endsWith('\n') ? s : s + '\n');
+  try {
+    for (const s of configLog) write(s);
     const argv = makeArgs({ srcDir: o.tree.dir, outDir, targets, jobs, ccache });
     write(`$ make ${shellLine(argv)}`);
     const summary = emptySummary();
@@ -158,10 +203,11 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },
       revision: o.tree.revision,
-      tree: { dir: o.tree.dir, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
+      tree: { dir: o.tree.dir, key: o.tree.key, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
       config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
       toolchain,
-      compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
+      compiler: { cc: current.cc, flags: current.flags },
+      targets,
       jobs,
       ccache,
       startedAt: new Date(started).toISOString(),

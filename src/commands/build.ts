@@ -31,7 +31,7 @@ export function registerBuild(program: Command): void {
       const rec = await buildRevision({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
       if (opts.json) console.log(JSON.stringify(rec, null, 2));
       const bz = rec.artifacts.find((a) => a.name === 'bzImage');
-      console.log(`built ${rec.revision} in ${rec.durationSeconds.toFixed(1)} s (${rec.warningCount} warnings): ${bz?.path}`);
+      console.log(`${rec.upToDate ? `${rec.revision} is up to date (make not run)` : `built ${rec.revision} in ${rec.durationSeconds.toFixed(1)} s`} (${rec.warningCount} warnings): ${bz?.path}`);
       console.log(`record: ${rec.outDir}/build.json   log: ${rec.log}`);
     });
 }

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
 import { buildRevision } from '../pipeline/build-revision.ts';
 import { DEFAULT_VMS_PER_FS, runScenarios } from '../pipeline/run-scenarios.ts';
+import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
+import type { WorkTree } from '../tree/work-tree.ts';
 import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
@@ -98,9 +100,15 @@ export function registerRun(program: Command): void {
       for (const revision of opts.series) {
         const manifest = await loadManifest(revisionDir(revision).dir);
         const steps = opts.perPatch ? await buildPerPatch({ ...buildOpts, revision }) : [];
-        const rec = revision === 'baseline' ? base : await buildRevision({ ...buildOpts, revision });
+        // the guest helper is made while the kernel compiles: it needs only the patched tree
+        let guestKit: Promise<GuestKit> | undefined;
+        const onTree = (tree: WorkTree) => {
+          guestKit = prepareGuestKit(layout, tree);
+          guestKit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
+        };
+        const rec = revision === 'baseline' ? base : await buildRevision({ ...buildOpts, revision, onTree });
         // checkpatch runs while the guests boot: the guests mostly wait
-        const guests = runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload, vmsPerFs: opts.vmsPerFs });
+        const guests = runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload, vmsPerFs: opts.vmsPerFs, guestKit });
         guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
         const patches = (await patchRecords(rec, (await loadStack(revision)).patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
         const delta = revisionDelta(base, rec);
@@ -109,7 +117,7 @@ export function registerRun(program: Command): void {
           say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
         }
         if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
-        say(`${rec.revision}: built in ${rec.durationSeconds.toFixed(1)} s; its guests are booting`);
+        say(`${rec.revision}: ${rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s`}; its guests are booting`);
         const { results, boots } = await guests;
         for (const r of results) console.log(resultLine(r));
         revisions.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });

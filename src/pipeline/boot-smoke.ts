@@ -1,13 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectationError } from '../errors.ts';
-import { buildHelper } from '../guest/helper-build.ts';
+import { prepareGuestKit } from '../guest/guest-kit.ts';
+import { cacheLayout } from '../paths.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { excerpt } from '../vm/console.ts';
 import { chooseAccel } from '../vm/accel.ts';
 import { shellLine } from '../build/make-command.ts';
-import { installHeaders } from '../build/headers.ts';
 import type { BuildRecord } from '../build/build-kernel.ts';
 
 export interface SmokeResult {
@@ -26,7 +26,7 @@ export async function bootSmoke(rec: BuildRecord, runDir: string, tag = 'smoke')
   await mkdir(runDir, { recursive: true });
   const bzImage = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
   const expectRelease = rec.kernel.version;
-  const helper = await buildHelper(join(rec.outDir, 'guest'), await installHeaders(rec.tree.dir, rec.outDir));
+  const { helper } = await prepareGuestKit(cacheLayout(), rec.tree);
   const initrd = join(runDir, `${tag}-initramfs.cpio.gz`);
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper) }));
   const accel = await chooseAccel();

@@ -1,7 +1,7 @@
 import type { CacheLayout } from '../paths.ts';
 import { ensureSource } from '../source/ensure.ts';
 import { join } from 'node:path';
-import { prepareWorkTree, treeKey } from '../tree/work-tree.ts';
+import { prepareWorkTree, treeKey, type WorkTree } from '../tree/work-tree.ts';
 import { withLock } from '../util/lock.ts';
 import { buildKernel, type BuildRecord } from '../build/build-kernel.ts';
 import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
@@ -14,6 +14,8 @@ export interface BuildRevisionOptions {
   fragments?: string[];
   jobs?: number;
   sourceUrl?: string;
+  /** called once the work tree is ready, before the kernel builds: what may start beside the build */
+  onTree?: (tree: WorkTree) => void;
 }
 
 /**
@@ -38,6 +40,7 @@ async function prepareAndBuild(
   for (const a of tree.applied) {
     for (const h of a.fuzz) say(`finding: ${a.layer}/${a.name} applied hunk #${h.hunk} of ${h.file} with fuzz ${h.fuzz}`);
   }
+  o.onTree?.(tree);
   const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
   return buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs });
 }

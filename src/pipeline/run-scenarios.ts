@@ -1,9 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BuildRecord } from '../build/build-kernel.ts';
-import { installHeaders } from '../build/headers.ts';
 import { shellLine } from '../build/make-command.ts';
-import { buildHelper } from '../guest/helper-build.ts';
+import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
 import { FILESYSTEMS, makeImage, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
@@ -60,6 +59,8 @@ export interface ScenarioRunOptions {
   askTimeoutMs?: number;
   /** how long the host waits for the guest after an answer (default 30 s) */
   guestAnswerMs?: number;
+  /** the helper, when it was made beside the build (default: made now) */
+  guestKit?: Promise<GuestKit>;
   /** tests: the host takes the guest's asks and never answers */
   muteHost?: boolean;
 }
@@ -137,8 +138,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const selected = opts.scenarios ?? SCENARIOS;
   const dir = join(runDir, rec.revision);
   await mkdir(dir, { recursive: true });
-  const include = await installHeaders(rec.tree.dir, rec.outDir);
-  const helper = await buildHelper(join(rec.outDir, 'guest'), include);
+  const { helper } = await (opts.guestKit ?? prepareGuestKit(cacheLayout(), rec.tree));
   const files = opts.workload
     ? [
         { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },

@@ -3,7 +3,7 @@
  * the rig with Debian's gcc 12, booted in real QEMU. No mocks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -66,13 +66,21 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     }
   }, 120_000);
 
-  it('rebuilds incrementally: nothing changed, (almost) nothing compiled', async () => {
+  it('rebuilds incrementally: nothing changed, make not run; a file of the tree touched, (almost) nothing compiled', async () => {
     const again = await buildRevision({ layout, revision: 'baseline' });
-    const log = await readFile(again.log, 'utf8');
+    expect(again.upToDate).toBe(true);
+    expect(again.tree.action).toBe('reused');
+    expect(again.artifacts).toEqual(record.artifacts);
+    // a hand edit in the work tree is built
+    const now = new Date();
+    await utimes(join(tree.dir, 'README'), now, now);
+    const touched = await buildRevision({ layout, revision: 'baseline' });
+    expect(touched.upToDate).toBeUndefined();
+    const log = await readFile(touched.log, 'utf8');
     const compiled = log.split('\n').filter((l) => /^ {2}CC {6}/.test(l));
     // kbuild always recompiles the two version.o (the build number); nothing else
     expect(compiled.filter((l) => !/(init|arch\/x86\/boot)\/version\.o$/.test(l))).toEqual([]);
-    expect(again.tree.action).toBe('reused');
+    expect((await buildRevision({ layout, revision: 'baseline' })).upToDate).toBe(true);
   }, 300_000);
 
   it('installs its headers (make headers_install: the compat unifdef fix)', async () => {
