@@ -48,7 +48,9 @@ async function rig(name: string, series: string, env: Record<string, string> = {
   return { seconds: s, exitCode: r.exitCode ?? -1, report, build, log };
 }
 
-const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: (built in|build up to date)|guest poweroff|pass, .* fail|error:/.test(l));
+const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: (built in|build up to date)|guest poweroff|pass, .* fail|error:|^(FAIL|ERROR) /.test(l));
+/** make's part of a run, as its log showed it */
+const makeDid = (b: BuildRecord) => (b.upToDate ? 'make not run (up to date)' : `${b.compiled} units compiled`);
 
 console.log(`freeze-rig pipeline benchmark: generic-v2, ext3 and XFS (${cpus().length} cores; one run; figures, not assertions)`);
 const ref = await buildRevision({ layout, revision: 'generic-v2' });
@@ -69,8 +71,8 @@ for (const l of logLines(cold)) console.log(`    ${l}`);
 // 3. warm: nothing changed.
 const warm = await rig('warm', 'generic-v2', { CCACHE_DIR: ccache });
 const warmTree = warm.build.tree.action;
-const warmCompiled = warm.build.compiled;
-console.log(`rig warm rerun                              ${warm.seconds.toFixed(1)} s (target <= 40): tree ${warmTree}, ${warmCompiled} units compiled (kbuild always redoes the 2 version.o), exit ${warm.exitCode}`);
+const warmCompiled = warm.build.upToDate ? 0 : warm.build.compiled;
+console.log(`rig warm rerun                              ${warm.seconds.toFixed(1)} s (target <= 40): tree ${warmTree}, ${makeDid(warm.build)}, exit ${warm.exitCode}`);
 for (const l of logLines(warm)) console.log(`    ${l}`);
 
 // 4. a one-line change to one patch, from the edit to the verdict.
@@ -84,7 +86,7 @@ const t0 = Date.now();
 await writeFile(patch, before.replace(line, '+	/* A thaw or a new timeout may have overtaken this one. */'));
 const edit = await rig('edit', series, { CCACHE_DIR: ccache });
 const editToVerdictSeconds = seconds(t0);
-console.log(`one-line patch edit -> verdict              ${editToVerdictSeconds.toFixed(1)} s (target <= 60): tree ${edit.build.tree.action}, ${edit.build.compiled} units compiled, exit ${edit.exitCode}`);
+console.log(`one-line patch edit -> verdict              ${editToVerdictSeconds.toFixed(1)} s (target <= 60): tree ${edit.build.tree.action}, ${makeDid(edit.build)}, exit ${edit.exitCode}`);
 for (const l of logLines(edit)) console.log(`    ${l}`);
 // put the cached tree back to the repo's generic-v2 (not timed)
 await buildRevision({ layout, revision: 'generic-v2' });
@@ -110,12 +112,14 @@ await writeJsonAtomic(out, {
   coldPipelineSeconds: cold.seconds,
   coldPipelineRatio,
   warmRerunSeconds: warm.seconds,
-  warmRerun: { tree: warmTree, compiled: warmCompiled, exitCode: warm.exitCode },
+  warmRerun: { tree: warmTree, compiled: warmCompiled, makeRan: !warm.build.upToDate, exitCode: warm.exitCode },
   editToVerdictSeconds,
   edit: { tree: edit.build.tree.action, compiled: edit.build.compiled, exitCode: edit.exitCode },
   scenarioOverheadRatio,
   scenarios: perScenario,
   exitCodes: { cold: cold.exitCode, warm: warm.exitCode, edit: edit.exitCode },
 });
-await rm(work, { recursive: true, force: true });
+// a run that missed its expectations is evidence: its reports and consoles stay
+if ([cold, warm, edit].every((t) => t.exitCode === 0)) await rm(work, { recursive: true, force: true });
+else console.log(`kept for the runs that did not pass: ${work}`);
 console.log(`written: ${out}`);

@@ -30,6 +30,7 @@
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include "helper.h"
 
@@ -62,6 +63,11 @@ static void power_off(int do_sync)
 {
 	if (do_sync)
 		sync();
+	/*
+	 * Our last lines may still sit in the tty buffer; the kernel's poweroff
+	 * messages go to the UART directly and would land inside them.
+	 */
+	tcdrain(1);
 	reboot(RB_POWER_OFF);
 	/* reboot() only returns on failure; PID 1 must not exit (panic) */
 	for (;;)

@@ -91,7 +91,7 @@ const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) =
  * its end, a failure where it hung, an error where the guest died in it or
  * never got to it. Pure.
  */
-export function resultsOf(revision: string, manifest: Manifest, fs: FsName, selected: readonly ScenarioId[], r: Pick<VmResult, 'events' | 'problems' | 'lines' | 'end'> & { endWhy?: string }, hostChecks: Check[] = []): ScenarioResult[] {
+export function resultsOf(revision: string, manifest: Manifest, fs: FsName, selected: readonly ScenarioId[], r: Pick<VmResult, 'events' | 'problems' | 'lines' | 'end'> & { endWhy?: string; malformed?: VmResult['malformed'] }, hostChecks: Check[] = []): ScenarioResult[] {
   const checks = [...checksOf(r), ...hostChecks];
   const ran = new Set(guestScenarios(fs, manifest, selected));
   const started = new Map(r.events.filter((e) => e.data.event === 'scenario' && e.data.fs === fs).map((e) => [String(e.data.scenario), e.line]));
@@ -126,6 +126,12 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     }
     const res = judge(revision, manifest, fs, s, checks, r);
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
+    // a result line the console garbled is the rig's problem, not the kernel's
+    const done = r.events.find((e) => e.data.event === 'scenario-done' && e.data.scenario === s)?.line ?? Infinity;
+    const garbled = (r.malformed ?? []).filter((m) => m.line >= (started.get(s) ?? Infinity) && m.line <= done);
+    if (res.status === 'fail' && garbled.length) {
+      return { ...res, status: 'error', observed: `${res.observed}; but ${garbled.length} of the guest's result lines came out garbled on the console, so this cannot be judged`, console: garbled.map((m) => `line ${m.line + 1}: ${m.text}`) };
+    }
     return res;
   });
 }

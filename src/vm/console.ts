@@ -45,25 +45,55 @@ export interface ParsedConsole {
   malformed: { line: number; text: string }[];
 }
 
+/**
+ * Where the JSON object at the start of s ends (the index after its closing
+ * brace), or -1. Kernel output can land right behind a helper's line: the
+ * helper's text waits in the tty buffer while printk writes to the UART
+ * directly. Pure.
+ */
+export function jsonObjectEnd(s: string): number {
+  if (!s.startsWith('{')) return -1;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
 export function parseConsoleLine(state: ParsedConsole, raw: string, index: number): void {
   const line = raw.replace(/\r$/, '');
   const at = line.indexOf(RESULT_PREFIX);
-  if (at >= 0) {
-    const body = line.slice(at + RESULT_PREFIX.length);
-    try {
-      const data = JSON.parse(body) as unknown;
-      if (data && typeof data === 'object' && !Array.isArray(data)) {
-        state.events.push({ line: index, data: data as Record<string, unknown> });
-        return;
-      }
-    } catch {
-      /* fall through */
-    }
-    state.malformed.push({ line: index, text: line });
+  if (at < 0) {
+    const kind = classifyLine(line);
+    if (kind) state.problems.push({ kind, line: index, text: line });
     return;
   }
-  const kind = classifyLine(line);
-  if (kind) state.problems.push({ kind, line: index, text: line });
+  // kernel text around a result is still the kernel's, and still scanned
+  const kernel = (text: string) => {
+    const kind = text.trim() ? classifyLine(text) : undefined;
+    if (kind) state.problems.push({ kind, line: index, text });
+  };
+  kernel(line.slice(0, at));
+  const body = line.slice(at + RESULT_PREFIX.length);
+  const end = jsonObjectEnd(body);
+  try {
+    const data = JSON.parse(end > 0 ? body.slice(0, end) : body) as unknown;
+    if (data && typeof data === 'object' && !Array.isArray(data)) {
+      state.events.push({ line: index, data: data as Record<string, unknown> });
+      if (end > 0) kernel(body.slice(end));
+      return;
+    }
+  } catch {
+    /* fall through */
+  }
+  state.malformed.push({ line: index, text: line });
 }
 
 export function parseConsole(text: string): ParsedConsole {

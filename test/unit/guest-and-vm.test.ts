@@ -113,6 +113,18 @@ describe('serial console', () => {
     expect(c.malformed.map((m) => m.line)).toEqual([2, 3]);
   });
 
+  it('reads a result the kernel wrote behind, and still scans the kernel text (real line, TCG under load)', () => {
+    const spliced = '@freeze-rig {"event":"check","fs":"xfs","scenario":"legacy-xfs-ioctl","name":"thaw","ret":0,"errno":0,"ms":8.8,"v":0.0,"t":1320.5}ACPI: Preparing to enter system sleep state S5';
+    const c = parseConsole([spliced, 'BUG: unable to handle@freeze-rig {"event":"done","note":"a } in a string"}kernel BUG at fs/super.c:1'].join('\n'));
+    expect(c.events.map((e) => e.data.name ?? e.data.event)).toEqual(['thaw', 'done']);
+    expect(c.events[1]!.data.note).toBe('a } in a string');
+    expect(c.problems.map((p) => [p.line, p.kind, p.text])).toEqual([
+      [1, 'bug', 'BUG: unable to handle'],
+      [1, 'bug', 'kernel BUG at fs/super.c:1'],
+    ]);
+    expect(c.malformed).toEqual([]);
+  });
+
   it('cuts an excerpt around a line', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `l${i}`);
     expect(excerpt(lines, 50, 2, 3)).toEqual(['l48', 'l49', 'l50', 'l51', 'l52', 'l53']);

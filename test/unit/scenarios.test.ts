@@ -128,6 +128,19 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
     expect(results.find((x) => x.scenario === 'dmesg-clean')!.observed).toMatch(/j_barrier.*expected/);
   });
 
+  it("judges a console where poweroff's printk landed behind a result line (CI under load); a garbled line is an error, not a fail", () => {
+    const r = consoleFixture('generic-v2-xfs-poweroff-spliced-into-a-result.log.gz');
+    const ran = ['timeout-compat-args', 'thaw-timeout-race', 'legacy-xfs-ioctl'] as const;
+    expect(resultsOf('generic-v2', generic, 'xfs', ran, r).map((x) => `${x.scenario}:${x.status}`)).toEqual(ran.map((s) => `${s}:pass`));
+    // the same printk inside the JSON: nothing to recover, and the rig says so
+    const at = r.lines.findIndex((l) => l.includes('"name":"thaw"') && l.includes('legacy'));
+    const lines = r.lines.map((l, i) => (i === at ? l.replace('"ret":0', '"ret":ACPI: Preparing to enter system sleep state S5\n0') : l)).join('\n').split('\n');
+    const garbled = { ...parseConsole(lines.join('\n')), lines, end: 'poweroff' as const };
+    const legacy = resultsOf('generic-v2', generic, 'xfs', ['legacy-xfs-ioctl'], garbled)[0]!;
+    expect(legacy).toMatchObject({ status: 'error', observed: expect.stringContaining('garbled') });
+    expect(legacy.console![0]).toMatch(/"name":"thaw","ret":ACPI/);
+  });
+
   it('turns the guest watchdog\'s hang report into a failure of that scenario, with the kernel\'s stacks', () => {
     const r = consoleFixture('generic-v2-3of4-xfs-hang-under-load.log.gz');
     const [res] = resultsOf('generic-v2', generic, 'xfs', ['freeze-under-load'], r);
