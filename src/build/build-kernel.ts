@@ -123,7 +123,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   const configLog: string[] = [];
   let cfg: Awaited<ReturnType<typeof configureKernel>>;
   try {
-    cfg = await configureKernel(o.tree, outDir, o.fragments, (s) => configLog.push(s));
+    cfg = await configureKernel(o.tree, outDir, o.fragments, (s) => configLog.push(s), jobs);
   } catch (e) {
     await writeFile(join(outDir, 'build.log'), configLog.join('\n'));
     throw e;

@@ -42,10 +42,10 @@ interface RunOpts {
   vmsPerFs: number;
 }
 
-/** --vms-per-fs: at most 1 to 4 guests per filesystem. */
+/** --vms-per-fs: at most 1 to 6 guests per filesystem. */
 export function parseVms(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 4) throw usageError(`--vms-per-fs ${v}: not a whole number from 1 to 4`, `the guests of one filesystem split its scenarios between them; ${DEFAULT_VMS_PER_FS} suits 2 cores`);
+  if (!Number.isInteger(n) || n < 1 || n > 6) throw usageError(`--vms-per-fs ${v}: not a whole number from 1 to 6`, `the guests of one filesystem split its scenarios between them; ${DEFAULT_VMS_PER_FS} suits 2 cores`);
   return n;
 }
 
