@@ -32,9 +32,12 @@ export function compilerCommand(ccache = false): string {
   return [...(ccache ? ['ccache'] : []), 'gcc', ...GCC12_FLAGS.map((f) => f.flag)].join(' ');
 }
 
-/** argv for `make`. */
+/**
+ * argv for `make`. KCONFIG_NOTIMESTAMP: no time of day in autoconf.h
+ * (compat 0010), so that ccache hits across build dirs of one tree.
+ */
 export function makeArgs(s: MakeSpec): string[] {
-  const args = ['-C', s.srcDir, `O=${s.outDir}`, 'ARCH=x86_64', `CC=${compilerCommand(s.ccache)}`, 'HOSTCC=gcc'];
+  const args = ['-C', s.srcDir, `O=${s.outDir}`, 'ARCH=x86_64', `CC=${compilerCommand(s.ccache)}`, 'HOSTCC=gcc', 'KCONFIG_NOTIMESTAMP=1'];
   if (s.jobs) args.push(`-j${s.jobs}`);
   if (s.verbose) args.push('V=1');
   for (const [k, v] of Object.entries(s.vars ?? {})) args.push(`${k}=${v}`);

@@ -50,7 +50,7 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     expect(record.kernel.treeId).toBe(LINUX_2_6_27.treeId);
     expect(record.toolchain.gcc).toMatch(/gcc.* 12\./);
     expect(record.reproducer).toContain('O=');
-    expect(record.tree.patches.map((p) => p.layer)).toEqual(Array(9).fill('compat'));
+    expect(record.tree.patches.map((p) => p.layer)).toEqual(Array(10).fill('compat'));
   });
 
   it('boots under QEMU far enough for the static /init to print the kernel version', async () => {

@@ -75,6 +75,7 @@ describe('make command lines', () => {
       'ARCH=x86_64',
       'CC=ccache gcc -fno-pie -no-pie -fno-stack-protector -fcf-protection=none -fgnu89-inline',
       'HOSTCC=gcc',
+      'KCONFIG_NOTIMESTAMP=1',
       '-j2',
       'bzImage',
     ]);
