@@ -59,6 +59,8 @@ export interface BuildRecord {
   reproducer: string;
   /** the make targets built */
   targets?: string[];
+  /** make's command line, but for -j: what the objects were made with */
+  make?: string[];
   /** make did not run: nothing it could redo (see upToDate) */
   upToDate?: boolean;
 }
@@ -66,15 +68,15 @@ export interface BuildRecord {
 /**
  * Whether the objects of `previous` are this build's already, so make need
  * not run (a no-op make of 2.6.27 still takes 2.5 s and relinks vmlinux):
- * the same tree instance, left as it was, the same .config, compiler and
- * targets, the artifacts as recorded, and no file of the tree changed since
+ * the same tree instance, left as it was, the same .config, compiler, make
+ * command line and targets, the artifacts as recorded, and no file of the tree changed since
  * that build started (a hand edit in the work tree is built).
  */
-export async function upToDate(previous: BuildRecord, tree: WorkTree, current: { toolchain: Record<string, string>; cc: string; flags: string[]; targets: string[] }): Promise<boolean> {
+export async function upToDate(previous: BuildRecord, tree: WorkTree, current: { toolchain: Record<string, string>; cc: string; flags: string[]; targets: string[]; make: string[] }): Promise<boolean> {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   if (previous.tree.instance !== tree.instance || tree.action !== 'reused') return false;
   if (!same(previous.toolchain, current.toolchain) || previous.compiler.cc !== current.cc || !same(previous.compiler.flags, current.flags)) return false;
-  if (!same(previous.targets ?? ['bzImage'], current.targets)) return false;
+  if (!same(previous.targets ?? ['bzImage'], current.targets) || !same(previous.make, current.make)) return false;
   const configNow = await sha256File(join(previous.outDir, '.config')).catch(() => '');
   if (configNow !== previous.config.sha256) return false;
   for (const a of previous.artifacts) {
@@ -128,7 +130,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     await writeFile(join(outDir, 'build.log'), configLog.join('\n'));
     throw e;
   }
-  const current = { toolchain, cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag), targets };
+  const current = { toolchain, cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag), targets, make: makeArgs({ srcDir: o.tree.dir, outDir, targets, ccache }) };
   if (previous && !cfg.changed && (await upToDate(previous, o.tree, current))) {
     const record: BuildRecord = { ...previous, tree: { ...previous.tree, key: o.tree.key, action: o.tree.action }, jobs, durationSeconds: (Date.now() - started) / 1000, upToDate: true };
     await writeJsonAtomic(recordFile, record);
@@ -208,6 +210,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       toolchain,
       compiler: { cc: current.cc, flags: current.flags },
       targets,
+      make: current.make,
       jobs,
       ccache,
       startedAt: new Date(started).toISOString(),
