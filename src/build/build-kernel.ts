@@ -57,9 +57,7 @@ export interface BuildRecord {
   artifacts: Artifact[];
   /** Rebuild by hand, without the rig. */
   reproducer: string;
-  /** the make targets built */
-  targets?: string[];
-  /** make's command line, but for -j: what the objects were made with */
+  /** make's command line, but for -j: what the objects were made with (CC, flags, targets) */
   make?: string[];
   /** make did not run: nothing it could redo (see upToDate) */
   upToDate?: boolean;
@@ -68,15 +66,15 @@ export interface BuildRecord {
 /**
  * Whether the objects of `previous` are this build's already, so make need
  * not run (a no-op make of 2.6.27 still takes 2.5 s and relinks vmlinux):
- * the same tree instance, left as it was, the same .config, compiler, make
- * command line and targets, the artifacts as recorded, and no file of the tree changed since
- * that build started (a hand edit in the work tree is built).
+ * the same tree instance, left as it was, the same toolchain, .config and
+ * make command line (it holds CC with its flags, and the targets), the
+ * artifacts as recorded, and no file of the tree changed since that build
+ * started (a hand edit in the work tree is built).
  */
-export async function upToDate(previous: BuildRecord, tree: WorkTree, current: { toolchain: Record<string, string>; cc: string; flags: string[]; targets: string[]; make: string[] }): Promise<boolean> {
+export async function upToDate(previous: BuildRecord, tree: WorkTree, current: { toolchain: Record<string, string>; make: string[] }): Promise<boolean> {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   if (previous.tree.instance !== tree.instance || tree.action !== 'reused') return false;
-  if (!same(previous.toolchain, current.toolchain) || previous.compiler.cc !== current.cc || !same(previous.compiler.flags, current.flags)) return false;
-  if (!same(previous.targets ?? ['bzImage'], current.targets) || !same(previous.make, current.make)) return false;
+  if (!same(previous.toolchain, current.toolchain) || !same(previous.make, current.make)) return false;
   const configNow = await sha256File(join(previous.outDir, '.config')).catch(() => '');
   if (configNow !== previous.config.sha256) return false;
   for (const a of previous.artifacts) {
@@ -130,7 +128,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     await writeFile(join(outDir, 'build.log'), configLog.join('\n'));
     throw e;
   }
-  const current = { toolchain, cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag), targets, make: makeArgs({ srcDir: o.tree.dir, outDir, targets, ccache }) };
+  const current = { toolchain, make: makeArgs({ srcDir: o.tree.dir, outDir, targets, ccache }) };
   if (previous && !cfg.changed && (await upToDate(previous, o.tree, current))) {
     const record: BuildRecord = { ...previous, tree: { ...previous.tree, key: o.tree.key, action: o.tree.action }, jobs, durationSeconds: (Date.now() - started) / 1000, upToDate: true };
     await writeJsonAtomic(recordFile, record);
@@ -208,8 +206,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       tree: { dir: o.tree.dir, key: o.tree.key, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
       config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
       toolchain,
-      compiler: { cc: current.cc, flags: current.flags },
-      targets,
+      compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
       make: current.make,
       jobs,
       ccache,

@@ -10,7 +10,7 @@ import type { WorkTree } from '../../src/tree/work-tree.ts';
 let root: string;
 let tree: WorkTree;
 let record: BuildRecord;
-const current = { toolchain: { gcc: '12.2.0' }, cc: 'ccache gcc', flags: ['-fno-pie'], targets: ['bzImage'], make: ['-C', 'linux', 'KCONFIG_NOTIMESTAMP=1', 'bzImage'] };
+const current = { toolchain: { gcc: '12.2.0' }, make: ['-C', 'linux', 'CC=ccache gcc -fno-pie', 'KCONFIG_NOTIMESTAMP=1', 'bzImage'] };
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'freeze-rig-uptodate-'));
@@ -28,8 +28,7 @@ beforeEach(async () => {
     tree: { dir, instance: 'i1', action: 'extracted', patches: [] },
     toolchain: { gcc: '12.2.0' },
     compiler: { cc: 'ccache gcc', flags: ['-fno-pie'] },
-    targets: ['bzImage'],
-    make: ['-C', 'linux', 'KCONFIG_NOTIMESTAMP=1', 'bzImage'],
+    make: ['-C', 'linux', 'CC=ccache gcc -fno-pie', 'KCONFIG_NOTIMESTAMP=1', 'bzImage'],
     config: { fragments: [], hash: 'h', sha256: await sha256File(join(out, '.config')), reconfigured: true },
     startedAt: new Date(Date.now() - 30_000).toISOString(),
     outDir: out,
@@ -58,9 +57,9 @@ describe('a build that make need not redo', () => {
     expect(await upToDate(record, { ...tree, action: 'updated' }, current)).toBe(false);
     expect(await upToDate(record, { ...tree, instance: 'i2' }, current)).toBe(false);
     expect(await upToDate(record, tree, { ...current, toolchain: { gcc: '13.1.0' } })).toBe(false);
-    expect(await upToDate(record, tree, { ...current, flags: [] })).toBe(false);
-    expect(await upToDate(record, tree, { ...current, targets: ['vmlinux'] })).toBe(false);
-    expect(await upToDate(record, tree, { ...current, make: ['-C', 'linux', 'bzImage'] })).toBe(false);
+    expect(await upToDate(record, tree, { ...current, make: ['-C', 'linux', 'CC=ccache gcc', 'KCONFIG_NOTIMESTAMP=1', 'bzImage'] })).toBe(false);
+    expect(await upToDate(record, tree, { ...current, make: ['-C', 'linux', 'CC=ccache gcc -fno-pie', 'KCONFIG_NOTIMESTAMP=1', 'vmlinux'] })).toBe(false);
+    expect(await upToDate(record, tree, { ...current, make: ['-C', 'linux', 'CC=ccache gcc -fno-pie', 'bzImage'] })).toBe(false);
     expect(await upToDate({ ...record, make: undefined }, tree, current)).toBe(false);
     await writeFile(join(record.outDir, 'bzImage'), 'another kernel');
     expect(await upToDate(record, tree, current)).toBe(false);
