@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
@@ -6,12 +6,12 @@ import { RigError, expectationError, inputError, infraError } from '../errors.ts
 import type { CacheLayout } from '../paths.ts';
 import type { CachedSource } from '../source/cache.ts';
 import { writeJsonAtomic, tempSibling } from '../util/atomic.ts';
-import { exists } from '../util/files.ts';
+import { exists, sha256File } from '../util/files.ts';
 import { withLock } from '../util/lock.ts';
 import { progress, say } from '../util/progress.ts';
 import { commandMissing } from '../util/exec.ts';
 import { commonPrefix, patchKey, type LoadedPatch } from './series.ts';
-import { escapingTargets, parsePatchOutput, type HunkReport } from './patch-file.ts';
+import { escapingTargets, parsePatchOutput, patchTargets, type HunkReport } from './patch-file.ts';
 import { hunkText } from './hunks.ts';
 
 /** What one patch did when it was applied. */
@@ -37,8 +37,16 @@ interface TreeState {
 }
 
 export interface WorkTree {
-  /** The kernel source directory (srctree). */
+  /** The kernel source directory (srctree): always `<home>/linux`. */
   dir: string;
+  /**
+   * Holds the tree, its state, its build dirs and its guest kit. Build dirs
+   * sit at a fixed place beside the source (`<home>/build-<config>`), so the
+   * compiler sees the same relative paths, -I lines and __FILE__ strings for
+   * every revision of a source, and ccache serves one revision's units to
+   * another.
+   */
+  home: string;
   key: string;
   instance: string;
   revision: string;
@@ -129,18 +137,23 @@ export async function prepareWorkTree(o: PrepareOptions): Promise<WorkTree> {
     const present = await exists(dir);
     let action: WorkTree['action'] = 'reused';
     let popped = 0;
+    // files the popped patches touch, as they were: what the push leaves as it was keeps its mtime
+    let before: FileStamps | undefined;
     if (state && state.status === 'ready' && present && state.sourceTreeId === o.source.treeId) {
       const keep = commonPrefix(state.applied.map((a) => a.key), wanted);
       if (keep < state.applied.length || keep < wanted.length) {
         action = 'updated';
         state = { ...state, status: 'busy' };
         await writeJsonAtomic(stateFile, state);
+        const texts = await Promise.all(state.applied.slice(keep).map(async (a) => o.knownPatches?.get(a.key) ?? (await readStash(base, a.key))));
+        before = await stampFiles(dir, texts.flatMap((t) => (t ? patchTargets(t.text, t.strip).map((x) => x.path) : [])));
         for (let i = state.applied.length - 1; i >= keep; i--) {
           const a = state.applied[i]!;
-          const text = o.knownPatches?.get(a.key) ?? (await readStash(base, a.key));
+          const text = texts[i - keep];
           if (!text || !(await reversePatch(dir, text))) {
             say(`work tree ${key}: cannot pop ${a.layer}/${a.name}; extracting afresh`);
             state = undefined;
+            before = undefined;
             break;
           }
           popped++;
@@ -165,16 +178,44 @@ export async function prepareWorkTree(o: PrepareOptions): Promise<WorkTree> {
           state.applied.push(await applyPatch(dir, p));
         } catch (e) {
           // The tree is consistent up to the previous patch: record that, then report.
+          if (before) await restoreUnchanged(dir, before);
           await writeJsonAtomic(stateFile, { ...state, status: 'ready' });
           throw e;
         }
         await writeJsonAtomic(stateFile, state);
       }
     }
+    if (before) await restoreUnchanged(dir, before);
     state.status = 'ready';
     await writeJsonAtomic(stateFile, state);
-    return { dir, key, instance: state.instance, revision: o.revision, applied: state.applied, action, popped, pushed };
+    return { dir, home: base, key, instance: state.instance, revision: o.revision, applied: state.applied, action, popped, pushed };
   }, (pid) => say(`waiting for work tree ${key}, in use by pid ${pid}`));
+}
+
+/** Content and times of files, by path relative to the tree; a missing file is left out. */
+type FileStamps = Map<string, { sha256: string; atime: Date; mtime: Date }>;
+
+async function stampFiles(dir: string, paths: string[]): Promise<FileStamps> {
+  const out: FileStamps = new Map();
+  for (const rel of new Set(paths.filter(Boolean))) {
+    const path = join(dir, rel);
+    const st = await stat(path).catch(() => undefined);
+    if (st?.isFile()) out.set(rel, { sha256: await sha256File(path), atime: st.atime, mtime: st.mtime });
+  }
+  return out;
+}
+
+/**
+ * A file that a pop and a push left with the content it had gets its old
+ * times back: make then recompiles only what the changed patch changed (a
+ * one-line edit of 0003 had recompiled 342 units because 0004 and 0005 were
+ * pushed again onto headers they leave as they were).
+ */
+async function restoreUnchanged(dir: string, before: FileStamps): Promise<void> {
+  for (const [rel, was] of before) {
+    const path = join(dir, rel);
+    if ((await sha256File(path).catch(() => '')) === was.sha256) await utimes(path, was.atime, was.mtime);
+  }
 }
 
 /** Patches are stashed by key so a later run can pop them even after the file changed. */

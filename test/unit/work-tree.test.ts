@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFile, writeFile, stat } from 'node:fs/promises';
+import { readFile, writeFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { prepareWorkTree } from '../../src/tree/work-tree.ts';
@@ -52,6 +52,24 @@ describe('work trees', () => {
     expect(text).toContain('LINE 5\n');
     // untouched files keep their mtime: the build stays incremental
     expect((await stat(join(t3.dir, 'g.txt'))).mtimeMs).toBe(gBefore);
+  });
+
+  it('gives a file that a pop and a push left as it was its old mtime back, so make recompiles only the edit', async () => {
+    const root = await tmp();
+    const layout = cacheLayout(root);
+    const source = await fakeSource(root);
+    const text = '--- a/g.txt\n+++ b/g.txt\n@@ -1 +1 @@\n-untouched\n+touched\n';
+    const onG: LoadedPatch = { name: '0002-g.patch', layer: 'rev', strip: 1, file: '/series/0002-g.patch', text, sha256: createHash('sha256').update(text).digest('hex') };
+    const t1 = await prepareWorkTree({ layout, source, revision: 'rev', patches: [patchFor('0001-f.patch', 'rev', 'line 5', 'LINE 5'), onG] });
+    const past = new Date(Date.now() - 3600_000);
+    for (const f of ['f.txt', 'g.txt']) await utimes(join(t1.dir, f), past, past);
+    // the first patch changes: the second is popped and pushed again onto g.txt, unchanged
+    const t2 = await prepareWorkTree({ layout, source, revision: 'rev', patches: [patchFor('0001-f.patch', 'rev', 'line 5', 'LINE five'), onG] });
+    expect(t2).toMatchObject({ action: 'updated', popped: 2, pushed: 2 });
+    expect(await readFile(join(t2.dir, 'g.txt'), 'utf8')).toBe('touched\n');
+    expect((await stat(join(t2.dir, 'g.txt'))).mtimeMs).toBeCloseTo(past.getTime(), 0);
+    // what the edit changed is newer than anything built before it
+    expect((await stat(join(t2.dir, 'f.txt'))).mtimeMs).toBeGreaterThan(past.getTime());
   });
 
   it('lets two runs prepare the same tree at once: one extracts, the other waits and reuses', async () => {
@@ -128,8 +146,53 @@ describe('the extraction and ccache command lines', () => {
     expect(tarExtractArgs({ tarball: '/c/linux.tar', prefix: 'linux-2.6.27' }, '/t')).toEqual(['-xf', '/c/linux.tar', '-C', '/t', '--strip-components=1']);
   });
 
-  it('shares one ccache across work trees, in depend mode', async () => {
-    const { CCACHE_ENV } = await import('../../src/build/build-kernel.ts');
-    expect(CCACHE_ENV('/cache')).toMatchObject({ CCACHE_BASEDIR: '/cache', CCACHE_NOHASHDIR: '1', CCACHE_DEPEND: '1' });
+  it('shares one ccache across work trees, in depend mode, with a stats log per build', async () => {
+    const { CCACHE_ENV } = await import('../../src/build/ccache.ts');
+    expect(CCACHE_ENV('/cache', '/cache/trees/k/build-1/ccache-stats.log')).toMatchObject({
+      CCACHE_BASEDIR: '/cache',
+      CCACHE_NOHASHDIR: '1',
+      CCACHE_DEPEND: '1',
+      CCACHE_STATSLOG: '/cache/trees/k/build-1/ccache-stats.log',
+    });
+  });
+
+  it('puts every build dir at the same place beside its tree, so compile lines match across revisions', async () => {
+    const { buildDirFor } = await import('../../src/build/build-kernel.ts');
+    const { relative } = await import('node:path');
+    for (const rev of ['baseline', 'generic-v2']) {
+      const home = `/c/trees/a3fc1f3d3ed0-${rev}`;
+      expect(relative(buildDirFor({ home }, 'f'.repeat(64)), `${home}/linux/include`)).toBe('../linux/include');
+    }
+  });
+
+  it("reads an object's inputs from kbuild's .cmd file, without the config wildcards", async () => {
+    const { parseCmdDeps } = await import('../../src/build/kbuild-deps.ts');
+    const cmd = [
+      'cmd_fs/ext3/xattr.o := ccache gcc -c -o fs/ext3/xattr.o ../linux/fs/ext3/xattr.c',
+      '',
+      'deps_fs/ext3/xattr.o := \\',
+      '  ../linux/fs/ext3/xattr.c \\',
+      '    $(wildcard include/config/ext3/fs/xattr.h) \\',
+      '  ../linux/fs/ext3/xattr.h \\',
+      '  include/linux/autoconf.h \\',
+      '',
+      'fs/ext3/xattr.o: $(deps_fs/ext3/xattr.o)',
+    ].join('\n');
+    expect(parseCmdDeps(cmd)).toEqual({ target: 'fs/ext3/xattr.o', deps: ['../linux/fs/ext3/xattr.c', '../linux/fs/ext3/xattr.h', 'include/linux/autoconf.h'] });
+    expect(parseCmdDeps('cmd_vmlinux := ld -o vmlinux')).toBeUndefined();
+  });
+
+  it("reads ccache's stats log: hits, misses with their sources, and calls it cannot cache", async () => {
+    const { parseStatsLog, cacheLine } = await import('../../src/build/ccache.ts');
+    const log = [
+      '# ../linux/init/main.c', 'direct_cache_hit', 'local_storage_hit',
+      '# ../linux/fs/ioctl.c', 'cache_miss', 'direct_cache_miss', 'local_storage_write',
+      '# ../linux/kernel/fork.c', 'preprocessed_cache_hit',
+      '# vmlinux.o', 'called_for_link',
+      '# /dev/null', 'cache_miss', '',
+    ].join('\n');
+    const use = parseStatsLog(log);
+    expect(use).toEqual({ hits: 2, misses: 1, uncacheable: 1, compiled: ['../linux/fs/ioctl.c'] });
+    expect(cacheLine(use)).toBe('3 units: 2 from cache, 1 compiled');
   });
 });
