@@ -21,7 +21,6 @@ export interface CacheLayout {
   sources: string;
   downloads: string;
   trees: string;
-  builds: string;
   locks: string;
 }
 
@@ -31,7 +30,6 @@ export function cacheLayout(root = cacheRoot()): CacheLayout {
     sources: join(root, 'sources'),
     downloads: join(root, 'downloads'),
     trees: join(root, 'trees'),
-    builds: join(root, 'builds'),
     locks: join(root, 'locks'),
   };
 }

@@ -15,26 +15,12 @@ import { compilerCommand, GCC12_FLAGS, makeArgs, shellLine } from './make-comman
 import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnostic } from './build-log.ts';
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
-
-/**
- * ccache for kernel builds: one cache for every work tree (paths relative
- * to the cache root), depend mode (no preprocessor run per miss: a cold
- * build measured 45.8 s against 55.2 s), no compression, and no veto on
- * headers generated moments before (every fresh build dir has them; without
- * this, depend mode misses all but 27 of 748 units).
- */
-export const CCACHE_ENV = (root: string) => ({
-  CCACHE_BASEDIR: root,
-  CCACHE_NOHASHDIR: '1',
-  CCACHE_DEPEND: '1',
-  CCACHE_NOCOMPRESS: '1',
-  CCACHE_SLOPPINESS: 'include_file_mtime,include_file_ctime',
-});
+import { CCACHE_ENV, cacheLine, parseStatsLog, type CacheUse } from './ccache.ts';
 
 export interface BuildRecord {
   kernel: { version: string; treeId: string };
   revision: string;
-  tree: { dir: string; key: string; instance: string; action: WorkTree['action']; patches: WorkTree['applied'] };
+  tree: { dir: string; home: string; key: string; instance: string; action: WorkTree['action']; patches: WorkTree['applied'] };
   config: { fragments: string[]; hash: string; sha256: string; reconfigured: boolean };
   toolchain: Record<string, string>;
   compiler: { cc: string; flags: string[] };
@@ -43,6 +29,8 @@ export interface BuildRecord {
   startedAt: string;
   durationSeconds: number;
   compiled: number;
+  /** what ccache did in this build (absent without ccache, or when make did not run) */
+  cache?: CacheUse;
   /** warnings of the whole tree (merged across incremental builds), each once */
   warningCount: number;
   warnings: Diagnostic[];
@@ -83,6 +71,12 @@ export async function upToDate(previous: BuildRecord, tree: WorkTree, current: {
   return !(await changedSince(tree.dir, new Date(previous.startedAt)));
 }
 
+/** ccache's account of this build, its sources named relative to the tree. */
+function cacheUse(statsLog: string, srcDir: string): CacheUse {
+  const use = parseStatsLog(statsLog);
+  return { ...use, compiled: use.compiled.map((f) => relativeTo(f, srcDir)) };
+}
+
 /** Whether any file under dir was modified after t (GNU find, stops at the first). */
 async function changedSince(dir: string, t: Date): Promise<boolean> {
   const r = await execa('find', [dir, '-newermt', `@${(t.getTime() / 1000).toFixed(3)}`, '-print', '-quit'], { reject: false });
@@ -100,8 +94,8 @@ export interface BuildOptions {
   targets?: string[];
 }
 
-export const buildDirFor = (layout: CacheLayout, tree: WorkTree, cfgHash: string) =>
-  join(layout.builds, `${tree.key}-${cfgHash.slice(0, 12)}`);
+/** One build dir per (tree instance, config), beside its tree: the path from build dir to source is `../linux` for every revision. */
+export const buildDirFor = (tree: Pick<WorkTree, 'home'>, cfgHash: string) => join(tree.home, `build-${cfgHash.slice(0, 12)}`);
 
 /**
  * An out-of-tree (O=) build of bzImage. The full log is kept beside the
@@ -109,7 +103,7 @@ export const buildDirFor = (layout: CacheLayout, tree: WorkTree, cfgHash: string
  */
 export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   const cfgHash = configHash(o.fragments);
-  const outDir = buildDirFor(o.layout, o.tree, cfgHash);
+  const outDir = buildDirFor(o.tree, cfgHash);
   await mkdir(outDir, { recursive: true });
   const recordFile = join(outDir, 'build.json');
   const previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
@@ -148,7 +142,9 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     // Expected units: what the last build of this dir compiled from scratch, if known.
     const expected = previous?.compiled && previous.compiled > 50 ? previous.compiled : undefined;
     const p = progress(`building ${o.tree.revision}`);
-    const env = ccache ? CCACHE_ENV(o.layout.root) : {};
+    const statsLog = join(outDir, 'ccache-stats.log');
+    await rm(statsLog, { force: true });
+    const env = ccache ? CCACHE_ENV(o.layout.root, statsLog) : {};
     const child = execa('make', argv, { all: true, reject: false, buffer: false, env, lines: false });
     let pending = '';
     child.all!.on('data', (d: Buffer) => {
@@ -169,7 +165,8 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       write(pending);
       parseBuildLine(summary, pending, o.tree.dir);
     }
-    p.done(`${summary.compiled} compiled, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
+    const cache = ccache ? cacheUse(await readFile(statsLog, 'utf8').catch(() => ''), o.tree.dir) : undefined;
+    p.done(`${cache ? cacheLine(cache) : `${summary.compiled} compiled`}, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
     const reproducer = `cd ${shellLine([o.tree.dir])} && make ${shellLine(argv.slice(2))}`;
     if (r.exitCode !== 0) {
       const details = [
@@ -203,7 +200,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },
       revision: o.tree.revision,
-      tree: { dir: o.tree.dir, key: o.tree.key, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
+      tree: { dir: o.tree.dir, home: o.tree.home, key: o.tree.key, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
       config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
       toolchain,
       compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
@@ -214,6 +211,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       durationSeconds: (Date.now() - started) / 1000,
       // A no-change rebuild compiles nothing: keep the count of the last full build for progress.
       compiled: summary.compiled || previous?.compiled || 0,
+      cache,
       warningCount: warnings.length,
       warnings,
       warningsThisBuild: summary.warnings.length,

@@ -42,7 +42,11 @@ export function relativeTo(path: string, srcDir?: string): string {
   if (!srcDir) return path;
   const dir = srcDir.replace(/\/+$/, '');
   if (path.startsWith(dir + '/')) return path.slice(dir.length + 1);
-  // gcc under O= prints sources relative to the build dir: ../../trees/<key>/linux/fs/x.c
+  // gcc under O= prints sources relative to the build dir, which sits beside
+  // the tree (../linux/fs/x.c); builds before that layout printed
+  // ../../trees/<key>/linux/fs/x.c
+  const beside = `../${dir.split('/').pop()}/`;
+  if (path.startsWith(beside)) return path.slice(beside.length);
   const marker = `/${dir.split('/').slice(-2).join('/')}/`;
   const at = path.indexOf(marker);
   if (path.startsWith('../') && at >= 0) return path.slice(at + marker.length);

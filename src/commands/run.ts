@@ -20,6 +20,7 @@ import { writeReport } from '../report/write-report.ts';
 import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
 import { parseJobs } from './build.ts';
+import { cacheLine } from '../build/ccache.ts';
 
 export function runDirName(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -117,7 +118,7 @@ export function registerRun(program: Command): void {
           say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
         }
         if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
-        say(`${rec.revision}: ${rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s`}; its guests are booting`);
+        say(`${rec.revision}: ${rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s${rec.cache ? ` (${cacheLine(rec.cache)})` : ''}`}; its guests are booting`);
         const { results, boots } = await guests;
         for (const r of results) console.log(resultLine(r));
         revisions.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });

@@ -17,6 +17,7 @@ export interface GuestKit {
 /** The part of a work tree the kit depends on. */
 export interface KitTree {
   dir: string;
+  home: string;
   key: string;
   instance: string;
 }
@@ -29,7 +30,7 @@ export interface KitTree {
  * stale headers look current); a lock keeps two runs of a revision apart.
  */
 export function prepareGuestKit(layout: CacheLayout, tree: KitTree): Promise<GuestKit> {
-  const dir = join(layout.builds, `${tree.key}-guest`);
+  const dir = join(tree.home, 'guest');
   return withLock(
     join(layout.locks, `guest-${tree.key}.lock`),
     async () => {

@@ -28,6 +28,8 @@ export interface ReportPatch {
 export interface ReportBuild {
   durationSeconds: number;
   compiled: number;
+  /** ccache in this build: from the cache, compiled */
+  cache?: { hits: number; misses: number };
   warnings: number;
   warningsComplete: boolean;
   /** null: not known (see newWarningsWhy) */
@@ -170,6 +172,7 @@ export function buildReport(input: ReportInput): Report {
     build: {
       durationSeconds: r.build.durationSeconds,
       compiled: r.build.compiled,
+      ...(r.build.cache ? { cache: { hits: r.build.cache.hits, misses: r.build.cache.misses } } : {}),
       warnings: r.build.warningCount,
       warningsComplete: r.build.warningsComplete ?? false,
       newWarnings: r.delta.newWarnings,

@@ -109,6 +109,7 @@ describe('warning paths', () => {
     const tree = '/c/trees/a3fc1f3d3ed0-generic-v2/linux';
     expect(relativeTo('../../trees/a3fc1f3d3ed0-generic-v2/linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');
     expect(relativeTo('/c/trees/a3fc1f3d3ed0-generic-v2/linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');
+    expect(relativeTo('../linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');
     expect(relativeTo('include2/asm/pda.h', tree)).toBe('include2/asm/pda.h');
   });
 });
