@@ -3,7 +3,8 @@
  * the rig with Debian's gcc 12, booted in real QEMU. No mocks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,6 +23,7 @@ import { loadFragment } from '../../src/config/fragments.ts';
 import { makeArgs } from '../../src/build/make-command.ts';
 import { RigError } from '../../src/errors.ts';
 import type { BuildRecord } from '../../src/build/build-kernel.ts';
+import { unitsIncluding } from '../../src/build/kbuild-deps.ts';
 import { liveCount } from '../../src/vm/processes.ts';
 
 const layout = cacheLayout();
@@ -82,6 +84,49 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     expect(compiled.filter((l) => !/(init|arch\/x86\/boot)\/version\.o$/.test(l))).toEqual([]);
     expect((await buildRevision({ layout, revision: 'baseline' })).upToDate).toBe(true);
   }, 300_000);
+
+  it("serves another revision's unchanged units from ccache, and compiles every unit that includes a header it changed", async () => {
+    // baseline plus one comment of fs/ext3/xattr.h, new on every run: no cache
+    // entry can exist for the units that include it, so each must compile
+    const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-hdr-rev-'));
+    const series = join(dir, 'header-edit');
+    const patch = [
+      'Subject: [PATCH] ext3: a comment of xattr.h changes',
+      '',
+      '---',
+      '--- a/fs/ext3/xattr.h',
+      '+++ b/fs/ext3/xattr.h',
+      '@@ -1,4 +1,4 @@',
+      ' /*',
+      '-  File: fs/ext3/xattr.h',
+      `+  File: fs/ext3/xattr.h (${randomUUID()})`,
+      ' ',
+      '   On-disk format of extended attributes for the ext3 filesystem.',
+      '',
+    ].join('\n');
+    try {
+      await mkdir(series);
+      await writeFile(join(series, 'series'), '0001-xattr-comment.patch\n');
+      await writeFile(join(series, '0001-xattr-comment.patch'), patch);
+      await writeFile(join(series, 'manifest.json'), JSON.stringify({ revision: 'header-edit', summary: 'baseline, one header comment changed', extends: 'baseline' }));
+      // a fresh work tree and build dir, as a new revision gets: every compile line runs
+      await rm(join(layout.trees, `${source!.treeId.slice(0, 12)}-header-edit`), { recursive: true, force: true });
+      const b = await buildRevision({ layout, revision: series });
+      expect(b.tree.action).toBe('extracted');
+      expect(b.cache).toBeDefined();
+      const dependents = await unitsIncluding(b.outDir, b.tree.dir, ['fs/ext3/xattr.h']);
+      expect(dependents.length).toBeGreaterThanOrEqual(3);
+      expect(dependents.every((u) => u.startsWith('fs/ext3/'))).toBe(true);
+      // never an object of baseline's header for them
+      expect(b.cache!.compiled).toEqual(expect.arrayContaining(dependents));
+      // and every other C unit from baseline's entries, but init/version.c (it embeds the build number and time)
+      expect(b.cache!.compiled.filter((f) => f.endsWith('.c') && !dependents.includes(f))).toEqual(['init/version.c']);
+      expect(b.cache!.hits).toBeGreaterThan(600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(join(layout.trees, `${source!.treeId.slice(0, 12)}-header-edit`), { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('installs its headers (make headers_install: the compat unifdef fix)', async () => {
     const dest = await mkdtemp(join(tmpdir(), 'freeze-rig-hdr-'));
