@@ -9,6 +9,10 @@
  *   edit      one line of one patch changed (a copy of the series), from the
  *             edit to the verdict
  *   overhead  guest seconds per scenario against the waits it requires
+ *   default   `npm run rig` (every default revision) from an empty cache: no
+ *             work trees, no build dirs, no ccache; then a known-bad fixture
+ *             of generic-v2 in a fresh tree, on that cache
+ * Units compiled are ccache's misses, from each build's record.
  * Prints the figures and writes bench.json. Never a test: these machines are
  * shared and noisy, so figures, not assertions.
  */
@@ -23,6 +27,10 @@ import { REQUIRED_WAIT_MS, type ScenarioId } from '../../src/scenarios/catalogue
 import type { Report } from '../../src/report/report-model.ts';
 import type { BuildRecord } from '../../src/build/build-kernel.ts';
 import { writeJsonAtomic } from '../../src/util/atomic.ts';
+import { cacheLine } from '../../src/build/ccache.ts';
+import { unitsIncluding } from '../../src/build/kbuild-deps.ts';
+import { loadStack } from '../../src/pipeline/revisions.ts';
+import { patchTargets } from '../../src/tree/patch-file.ts';
 
 const layout = cacheLayout();
 const seconds = (t0: number) => (Date.now() - t0) / 1000;
@@ -33,24 +41,30 @@ interface Timed {
   exitCode: number;
   report: Report;
   build: BuildRecord;
+  builds: Record<string, BuildRecord>;
   log: string[];
 }
 
-/** One `freeze-rig run` through the CLI, as a developer types it. */
-async function rig(name: string, series: string, env: Record<string, string> = {}): Promise<Timed> {
+/** One `freeze-rig run` through the CLI, as a developer types it; `series` empty: the default revisions. */
+async function rig(name: string, series: string[], env: Record<string, string> = {}): Promise<Timed> {
   const out = join(work, name);
   const t0 = Date.now();
-  const r = await execa('node', [repoPath('bin/freeze-rig.js'), 'run', '--series', series, '--out', out], { reject: false, all: true, env });
+  const args = series.flatMap((x) => ['--series', x]);
+  const r = await execa('node', [repoPath('bin/freeze-rig.js'), 'run', ...args, '--out', out], { reject: false, all: true, env });
   const s = seconds(t0);
   const report: Report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
-  const build: BuildRecord = JSON.parse(await readFile(join(out, 'generic-v2', 'build.json'), 'utf8'));
+  const builds: Record<string, BuildRecord> = {};
+  for (const rev of report.revisions) builds[rev.revision] = JSON.parse(await readFile(join(out, rev.revision, 'build.json'), 'utf8'));
   const log = (r.all ?? '').split('\n');
-  return { seconds: s, exitCode: r.exitCode ?? -1, report, build, log };
+  return { seconds: s, exitCode: r.exitCode ?? -1, report, build: builds['generic-v2']!, builds, log };
 }
+
+/** Units the compiler ran for: ccache's misses (a build make skipped compiled none). */
+const compiledBy = (b: BuildRecord) => (b.upToDate ? 0 : (b.cache?.misses ?? b.compiled));
 
 const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: (built in|build up to date)|guest poweroff|pass, .* fail|error:|^(FAIL|ERROR) /.test(l));
 /** make's part of a run, as its log showed it */
-const makeDid = (b: BuildRecord) => (b.upToDate ? 'make not run (up to date)' : `${b.compiled} units compiled`);
+const makeDid = (b: BuildRecord) => (b.upToDate ? 'make not run (up to date)' : b.cache ? cacheLine(b.cache) : `${b.compiled} units compiled`);
 
 console.log(`freeze-rig pipeline benchmark: generic-v2, ext3 and XFS (${cpus().length} cores; one run; figures, not assertions)`);
 const ref = await buildRevision({ layout, revision: 'generic-v2' });
@@ -63,13 +77,13 @@ console.log(`bare make -j2 bzImage, cold                 ${bareMakeSeconds.toFix
 await rm(dirname(ref.tree.dir), { recursive: true, force: true });
 await rm(ref.outDir, { recursive: true, force: true });
 const ccache = join(work, 'ccache');
-const cold = await rig('cold', 'generic-v2', { CCACHE_DIR: ccache });
+const cold = await rig('cold', ['generic-v2'], { CCACHE_DIR: ccache });
 const coldPipelineRatio = cold.seconds / bareMakeSeconds;
 console.log(`rig cold pipeline (extract, patch, config, build, boot, judge) ${cold.seconds.toFixed(1)} s  ratio ${coldPipelineRatio.toFixed(2)} (target <= 1.6), exit ${cold.exitCode}`);
 for (const l of logLines(cold)) console.log(`    ${l}`);
 
 // 3. warm: nothing changed.
-const warm = await rig('warm', 'generic-v2', { CCACHE_DIR: ccache });
+const warm = await rig('warm', ['generic-v2'], { CCACHE_DIR: ccache });
 const warmTree = warm.build.tree.action;
 const warmCompiled = warm.build.upToDate ? 0 : warm.build.compiled;
 console.log(`rig warm rerun                              ${warm.seconds.toFixed(1)} s (target <= 40): tree ${warmTree}, ${makeDid(warm.build)}, exit ${warm.exitCode}`);
@@ -84,12 +98,36 @@ const line = '+	/* A thaw, or a new timeout, may have overtaken this one. */';
 if (!before.includes(line)) throw new Error(`bench: ${patch} no longer has the line it edits`);
 const t0 = Date.now();
 await writeFile(patch, before.replace(line, '+	/* A thaw or a new timeout may have overtaken this one. */'));
-const edit = await rig('edit', series, { CCACHE_DIR: ccache });
+const edit = await rig('edit', [series], { CCACHE_DIR: ccache });
 const editToVerdictSeconds = seconds(t0);
 console.log(`one-line patch edit -> verdict              ${editToVerdictSeconds.toFixed(1)} s (target <= 60): tree ${edit.build.tree.action}, ${makeDid(edit.build)}, exit ${edit.exitCode}`);
 for (const l of logLines(edit)) console.log(`    ${l}`);
-// put the cached tree back to the repo's generic-v2 (not timed)
-await buildRevision({ layout, revision: 'generic-v2' });
+const editToVerdictCompiled = compiledBy(edit.build);
+console.log(`    units compiled for the edit: ${editToVerdictCompiled} (${edit.build.cache?.compiled.join(', ') ?? 'no ccache record'})`);
+
+// 6. the default run from an empty cache: every revision's work tree and build dir gone, a new ccache.
+await rm(layout.trees, { recursive: true, force: true });
+const emptyCcache = join(work, 'ccache-default');
+const dflt = await rig('default', [], { CCACHE_DIR: emptyCcache });
+const defaultRunColdSeconds = dflt.seconds;
+const defaultRunColdRatio = defaultRunColdSeconds / bareMakeSeconds;
+console.log(`default run (${dflt.report.revisions.map((r) => r.revision).join(', ')}) from an empty cache ${defaultRunColdSeconds.toFixed(1)} s  ratio ${defaultRunColdRatio.toFixed(2)} (target <= 2.5), exit ${dflt.exitCode}`);
+for (const [rev, b] of Object.entries(dflt.builds)) console.log(`    ${rev.padEnd(12)} ${b.durationSeconds.toFixed(1)} s, ${makeDid(b)}`);
+const second = dflt.builds['ext3-v1'];
+const secondRevisionCompiled = second ? compiledBy(second) : undefined;
+console.log(`    second revision (ext3-v1, fresh tree after baseline): ${secondRevisionCompiled} units compiled (target <= 30)`);
+
+// 7. a known-bad fixture of generic-v2, in a fresh tree, right after the default run built generic-v2.
+const fixture = repoPath('test/fixtures/series/bad-freeze-no-quiesce');
+const fixtureStack = await loadStack(fixture);
+const own = fixtureStack.patches.filter((p) => p.layer === 'bad-freeze-no-quiesce');
+process.env.CCACHE_DIR = emptyCcache; // the builds below run in this process
+const fx = await buildRevision({ layout, revision: fixture });
+const fixtureCompiled = compiledBy(fx);
+const touched = own.flatMap((p) => patchTargets(p.text, p.strip).map((t) => t.path));
+const fixtureBound = await unitsIncluding(fx.outDir, fx.tree.dir, touched);
+console.log(`fixture bad-freeze-no-quiesce after generic-v2: ${fixtureCompiled} units compiled (${fx.cache?.compiled.join(', ')}); ` +
+  `${fixtureBound.length} units include what its patch touches (${[...new Set(touched)].join(', ')}), plus the version units kbuild always compiles`);
 
 // 5. guest time per scenario against the waits the scenario requires (warm run).
 const perScenario: Record<string, { guestMs: number; requiredMs: number }> = {};
@@ -115,11 +153,18 @@ await writeJsonAtomic(out, {
   warmRerun: { tree: warmTree, compiled: warmCompiled, makeRan: !warm.build.upToDate, exitCode: warm.exitCode },
   editToVerdictSeconds,
   edit: { tree: edit.build.tree.action, compiled: edit.build.compiled, exitCode: edit.exitCode },
+  editToVerdictCompiled,
+  defaultRunColdSeconds,
+  defaultRunColdRatio,
+  defaultRun: Object.fromEntries(Object.entries(dflt.builds).map(([rev, b]) => [rev, { seconds: b.durationSeconds, hits: b.cache?.hits, misses: b.cache?.misses }])),
+  secondRevisionCompiled,
+  fixtureCompiled,
+  fixtureIncludingUnits: fixtureBound.length,
   scenarioOverheadRatio,
   scenarios: perScenario,
-  exitCodes: { cold: cold.exitCode, warm: warm.exitCode, edit: edit.exitCode },
+  exitCodes: { cold: cold.exitCode, warm: warm.exitCode, edit: edit.exitCode, default: dflt.exitCode },
 });
 // a run that missed its expectations is evidence: its reports and consoles stay
-if ([cold, warm, edit].every((t) => t.exitCode === 0)) await rm(work, { recursive: true, force: true });
+if ([cold, warm, edit, dflt].every((t) => t.exitCode === 0)) await rm(work, { recursive: true, force: true });
 else console.log(`kept for the runs that did not pass: ${work}`);
 console.log(`written: ${out}`);
