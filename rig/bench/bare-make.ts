@@ -7,7 +7,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { makeArgs } from '../../src/build/make-command.ts';
+import { makeArgs } from '../../src/config/make-command.ts';
 
 export async function timeBareMake(treeDir: string, config: string): Promise<number> {
   const out = await mkdtemp(join(tmpdir(), 'freeze-rig-bare-'));

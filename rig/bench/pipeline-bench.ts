@@ -1,6 +1,6 @@
 /**
  * The developer's loop, measured in one run on this machine (issue #7), for
- * generic-v2 on ext3 and XFS, through the real CLI:
+ * generic-v2 on ext3 and XFS, through the pipeline function the CLI calls:
  *   bare      `make -j2 bzImage` of generic-v2's tree and .config, plain gcc, cold
  *   cold      `freeze-rig run --series generic-v2` with its work tree, build dir
  *             and ccache gone (baseline's build, which the run compares
@@ -19,17 +19,22 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
 import { timeBareMake } from './bare-make.ts';
 import { REQUIRED_WAIT_MS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
-import type { Report } from '../../src/report/report-model.ts';
-import type { BuildRecord } from '../../src/build/build-kernel.ts';
+import type { Report } from '../../src/report/report-types.ts';
+import type { BuildRecord } from '../../src/kbuild/build-kernel.ts';
 import { writeJsonAtomic } from '../../src/util/atomic.ts';
-import { cacheLine } from '../../src/build/ccache.ts';
-import { unitsIncluding } from '../../src/build/kbuild-deps.ts';
-import { loadStack } from '../../src/pipeline/revisions.ts';
+import { cacheLine } from '../../src/kbuild/ccache.ts';
+import { unitsIncluding } from '../../src/kbuild/kbuild-deps.ts';
+import { loadRevision } from '../../src/pipeline/revision.ts';
+import { DEFAULT_REVISIONS, runPipeline } from '../../src/pipeline/run.ts';
+import { DEFAULT_VMS_PER_FS } from '../../src/scenarios/run-scenarios.ts';
+import type { ScenarioResult } from '../../src/scenarios/judge.ts';
+import { resultLine } from '../../src/commands/run.ts';
+import { RigError } from '../../src/errors.ts';
+import { say } from '../../src/util/progress.ts';
 import { patchTargets } from '../../src/tree/patch-file.ts';
 
 const layout = cacheLayout();
@@ -45,24 +50,38 @@ interface Timed {
   log: string[];
 }
 
-/** One `freeze-rig run` through the CLI, as a developer types it; `series` empty: the default revisions. */
-async function rig(name: string, series: string[], env: Record<string, string> = {}): Promise<Timed> {
-  const out = join(work, name);
+/**
+ * One run of the pipeline, as `npm run rig` runs it (the same function the
+ * CLI calls), with its own ccache dir; `series` empty: the default revisions.
+ */
+async function rig(name: string, series: string[], ccacheDir: string): Promise<Timed> {
+  const runDir = join(work, name);
+  process.env.CCACHE_DIR = ccacheDir; // make and ccache run in this process's environment
+  const log: string[] = [];
+  const sink = {
+    say: (t: string) => (log.push(t), say(t)),
+    result: (r: ScenarioResult) => log.push(resultLine(r)),
+  };
   const t0 = Date.now();
-  const args = series.flatMap((x) => ['--series', x]);
-  const r = await execa('node', [repoPath('bin/freeze-rig.js'), 'run', ...args, '--out', out], { reject: false, all: true, env });
+  let exitCode = 0;
+  try {
+    const o = await runPipeline({ layout, revisions: series.length ? series : [...DEFAULT_REVISIONS], vmsPerFs: DEFAULT_VMS_PER_FS, jobs: 2, runDir, command: `bench ${name}` }, sink);
+    if (o.verdict !== 'pass') exitCode = 1;
+  } catch (e) {
+    exitCode = e instanceof RigError ? e.exitCode : 2;
+    log.push(String(e instanceof RigError ? e.format() : e));
+  }
   const s = seconds(t0);
-  const report: Report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+  const report: Report = JSON.parse(await readFile(join(runDir, 'report.json'), 'utf8'));
   const builds: Record<string, BuildRecord> = {};
-  for (const rev of report.revisions) builds[rev.revision] = JSON.parse(await readFile(join(out, rev.revision, 'build.json'), 'utf8'));
-  const log = (r.all ?? '').split('\n');
-  return { seconds: s, exitCode: r.exitCode ?? -1, report, build: builds['generic-v2']!, builds, log };
+  for (const rev of report.revisions) builds[rev.revision] = JSON.parse(await readFile(join(runDir, rev.revision, 'build.json'), 'utf8'));
+  return { seconds: s, exitCode, report, build: builds['generic-v2']!, builds, log };
 }
 
 /** Units the compiler ran for: ccache's misses (a build make skipped compiled none). */
 const compiledBy = (b: BuildRecord) => (b.upToDate ? 0 : (b.cache?.misses ?? b.compiled));
 
-const logLines = (t: Timed) => t.log.filter((l) => /work tree .*generic-v2|generic-v2: (built in|build up to date)|guest poweroff|pass, .* fail|error:|^(FAIL|ERROR) /.test(l));
+const logLines = (t: Timed) => t.log.filter((l) => /generic-v2: (built in|build up to date)|^(FAIL|ERROR) |^error:/.test(l));
 /** make's part of a run, as its log showed it */
 const makeDid = (b: BuildRecord) => (b.upToDate ? 'make not run (up to date)' : b.cache ? cacheLine(b.cache) : `${b.compiled} units compiled`);
 
@@ -77,13 +96,13 @@ console.log(`bare make -j2 bzImage, cold                 ${bareMakeSeconds.toFix
 await rm(dirname(ref.tree.dir), { recursive: true, force: true });
 await rm(ref.outDir, { recursive: true, force: true });
 const ccache = join(work, 'ccache');
-const cold = await rig('cold', ['generic-v2'], { CCACHE_DIR: ccache });
+const cold = await rig('cold', ['generic-v2'], ccache);
 const coldPipelineRatio = cold.seconds / bareMakeSeconds;
 console.log(`rig cold pipeline (extract, patch, config, build, boot, judge) ${cold.seconds.toFixed(1)} s  ratio ${coldPipelineRatio.toFixed(2)} (target <= 1.6), exit ${cold.exitCode}`);
 for (const l of logLines(cold)) console.log(`    ${l}`);
 
 // 3. warm: nothing changed.
-const warm = await rig('warm', ['generic-v2'], { CCACHE_DIR: ccache });
+const warm = await rig('warm', ['generic-v2'], ccache);
 const warmTree = warm.build.tree.action;
 const warmCompiled = warm.build.upToDate ? 0 : warm.build.compiled;
 console.log(`rig warm rerun                              ${warm.seconds.toFixed(1)} s (target <= 40): tree ${warmTree}, ${makeDid(warm.build)}, exit ${warm.exitCode}`);
@@ -98,7 +117,7 @@ const line = '+	/* A thaw, or a new timeout, may have overtaken this one. */';
 if (!before.includes(line)) throw new Error(`bench: ${patch} no longer has the line it edits`);
 const t0 = Date.now();
 await writeFile(patch, before.replace(line, '+	/* A thaw or a new timeout may have overtaken this one. */'));
-const edit = await rig('edit', [series], { CCACHE_DIR: ccache });
+const edit = await rig('edit', [series], ccache);
 const editToVerdictSeconds = seconds(t0);
 console.log(`one-line patch edit -> verdict              ${editToVerdictSeconds.toFixed(1)} s (target <= 60): tree ${edit.build.tree.action}, ${makeDid(edit.build)}, exit ${edit.exitCode}`);
 for (const l of logLines(edit)) console.log(`    ${l}`);
@@ -108,7 +127,7 @@ console.log(`    units compiled for the edit: ${editToVerdictCompiled} (${edit.b
 // 6. the default run from an empty cache: every revision's work tree and build dir gone, a new ccache.
 await rm(layout.trees, { recursive: true, force: true });
 const emptyCcache = join(work, 'ccache-default');
-const dflt = await rig('default', [], { CCACHE_DIR: emptyCcache });
+const dflt = await rig('default', [], emptyCcache);
 const defaultRunColdSeconds = dflt.seconds;
 const defaultRunColdRatio = defaultRunColdSeconds / bareMakeSeconds;
 console.log(`default run (${dflt.report.revisions.map((r) => r.revision).join(', ')}) from an empty cache ${defaultRunColdSeconds.toFixed(1)} s  ratio ${defaultRunColdRatio.toFixed(2)} (target <= 2.5), exit ${dflt.exitCode}`);
@@ -119,10 +138,9 @@ console.log(`    second revision (ext3-v1, fresh tree after baseline): ${secondR
 
 // 7. a known-bad fixture of generic-v2, in a fresh tree, right after the default run built generic-v2.
 const fixture = repoPath('test/fixtures/series/bad-freeze-no-quiesce');
-const fixtureStack = await loadStack(fixture);
+const fixtureStack = await loadRevision(fixture);
 const own = fixtureStack.patches.filter((p) => p.layer === 'bad-freeze-no-quiesce');
-process.env.CCACHE_DIR = emptyCcache; // the builds below run in this process
-const fx = await buildRevision({ layout, revision: fixture });
+const fx = await buildRevision({ layout, revision: fixtureStack }); // on the default run's ccache (CCACHE_DIR is still set)
 const fixtureCompiled = compiledBy(fx);
 const touched = own.flatMap((p) => patchTargets(p.text, p.strip).map((t) => t.path));
 const fixtureBound = await unitsIncluding(fx.outDir, fx.tree.dir, touched);

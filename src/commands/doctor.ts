@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { probeTools } from '../build/toolchain.ts';
+import { probeTools } from '../kbuild/toolchain.ts';
 import { infraError } from '../errors.ts';
 import { cacheLayout } from '../paths.ts';
 import { readCachedSource } from '../source/cache.ts';

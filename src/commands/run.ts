@@ -1,33 +1,20 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
-import { buildRevision } from '../pipeline/build-revision.ts';
-import { DEFAULT_VMS_PER_FS, runScenarios } from '../pipeline/run-scenarios.ts';
-import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
-import type { WorkTree } from '../tree/work-tree.ts';
+import { DEFAULT_VMS_PER_FS } from '../scenarios/run-scenarios.ts';
 import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
-import { loadManifest } from '../scenarios/manifest.ts';
-import { loadStack, revisionDir } from '../pipeline/revisions.ts';
-import { buildPerPatch } from '../pipeline/per-patch.ts';
-import { patchRecords, revisionDelta } from '../pipeline/patch-records.ts';
+import { DEFAULT_REVISIONS, runPipeline } from '../pipeline/run.ts';
 import { expectationError, usageError } from '../errors.ts';
-import { writeJsonAtomic } from '../util/atomic.ts';
-import { hostname } from 'node:os';
-import { buildReport, countsLine, type RevisionRun } from '../report/report-model.ts';
-import { writeReport } from '../report/write-report.ts';
+import { countsLine } from '../report/report-model.ts';
 import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
 import { parseJobs } from './build.ts';
-import { cacheLine } from '../build/ccache.ts';
 
 export function runDirName(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
-
-/** The revisions `npm run rig` compares when none are named. */
-export const DEFAULT_REVISIONS = ['baseline', 'ext3-v1', 'generic-v2'] as const;
 
 interface RunOpts {
   series: string[];
@@ -86,55 +73,29 @@ export function registerRun(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (opts: RunOpts) => {
-      const layout = cacheLayout();
-      const scenarios = parseScenarios(opts.scenario);
-      const filesystems = parseFilesystems(opts.fs);
-      const workload = opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined;
-      const runDir = resolve(opts.out ?? join('runs', runDirName()));
-      const revisions: RevisionRun[] = [];
-      const createdAt = new Date().toISOString();
-      const command = ['freeze-rig', ...process.argv.slice(2)].join(' ');
-      const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command, runs: revisions, complete });
-      const buildOpts = { layout, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl };
-      // Every revision is compared with baseline's build: warnings it adds, size it changes.
-      const base = await buildRevision({ ...buildOpts, revision: 'baseline' });
-      for (const revision of opts.series) {
-        const manifest = await loadManifest(revisionDir(revision).dir);
-        const steps = opts.perPatch ? await buildPerPatch({ ...buildOpts, revision }) : [];
-        // the guest helper is made while the kernel compiles: it needs only the patched tree
-        let guestKit: Promise<GuestKit> | undefined;
-        const onTree = (tree: WorkTree) => {
-          guestKit = prepareGuestKit(layout, tree);
-          guestKit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
-        };
-        const rec = revision === 'baseline' ? base : await buildRevision({ ...buildOpts, revision, onTree });
-        // checkpatch runs while the guests boot: the guests mostly wait
-        const guests = runScenarios(rec, manifest, runDir, { scenarios, filesystems, workload, vmsPerFs: opts.vmsPerFs, guestKit });
-        guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
-        const patches = (await patchRecords(rec, (await loadStack(revision)).patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
-        const delta = revisionDelta(base, rec);
-        for (const p of patches) {
-          const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
-          say(`${revision}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
-        }
-        if (revision !== 'baseline') say(`${revision}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
-        say(`${rec.revision}: ${rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s${rec.cache ? ` (${cacheLine(rec.cache)})` : ''}`}; its guests are booting`);
-        const { results, boots } = await guests;
-        for (const r of results) console.log(resultLine(r));
-        revisions.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
-        // a revision named by its path is filed under its name, as runScenarios files its guests
-        await writeJsonAtomic(join(runDir, rec.revision, 'build.json'), rec);
-        // after each revision: a run stopped later still leaves a report, marked incomplete
-        await writeReport(runDir, report(false));
+      const outcome = await runPipeline(
+        {
+          layout: cacheLayout(),
+          revisions: opts.series,
+          scenarios: parseScenarios(opts.scenario),
+          filesystems: parseFilesystems(opts.fs),
+          workload: opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined,
+          vmsPerFs: opts.vmsPerFs,
+          perPatch: opts.perPatch,
+          fragments: opts.config,
+          jobs: opts.jobs,
+          sourceUrl: opts.sourceUrl,
+          runDir: resolve(opts.out ?? join('runs', runDirName())),
+          command: ['freeze-rig', ...process.argv.slice(2)].join(' '),
+        },
+        { say, result: (r) => console.log(resultLine(r)) },
+      );
+      const { report, runDir } = outcome;
+      if (report.comparison.steps.length) console.log(comparisonText(report.comparison));
+      console.log(`${countsLine(report.results)}  (report: ${join(runDir, 'report.html')})`);
+      if (outcome.unbuildable.length) console.log(`does not build after: ${outcome.unbuildable.join(', ')}`);
+      if (outcome.verdict === 'fail') {
+        throw expectationError(`${outcome.missed.length + outcome.unbuildable.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `report.html, junit.xml, report.json and console logs in ${runDir}` });
       }
-      const all = revisions.flatMap((r) => r.results);
-      const final = report(true);
-      await writeReport(runDir, final);
-      if (final.comparison.steps.length) console.log(comparisonText(final.comparison));
-      console.log(`${countsLine(all)}  (report: ${join(runDir, 'report.html')})`);
-      const unbuildable = revisions.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
-      if (unbuildable.length) console.log(`does not build after: ${unbuildable.join(', ')}`);
-      const bad = [...all.filter((r) => r.status === 'fail' || r.status === 'error'), ...unbuildable];
-      if (bad.length) throw expectationError(`${bad.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `report.html, junit.xml, report.json and console logs in ${runDir}` });
     });
 }

@@ -2,10 +2,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expectationError, infraError } from '../errors.ts';
-import { makeArgs } from '../build/make-command.ts';
+import { makeArgs } from './make-command.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { exists } from '../util/files.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
+import { claimBuildDir } from '../tree/build-dir.ts';
 import { configHash, mergeConfig, parseConfig, verifyConfig, type Fragment } from './fragments.ts';
 import { indexTreeKconfig, missingDependencies } from './kconfig-deps.ts';
 
@@ -22,20 +23,6 @@ interface Stamp {
 }
 
 const stampFile = (outDir: string) => join(outDir, '.freeze-rig-config.json');
-const ownerFile = (outDir: string) => join(outDir, '.freeze-rig-tree');
-
-/**
- * A build dir belongs to one extraction of a work tree. A tree extracted anew
- * has files older than the objects here, so make would trust stale objects:
- * such a build dir (or one whose owner is unknown) is started over.
- */
-export async function claimBuildDir(outDir: string, instance: string): Promise<void> {
-  const owner = await readFile(ownerFile(outDir), 'utf8').catch(() => undefined);
-  if (owner === instance) return;
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
-  await writeFile(ownerFile(outDir), instance);
-}
 
 /**
  * allnoconfig, the fragments merged on top, oldconfig, then every requested

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CacheLayout } from '../paths.ts';
-import { installHeaders } from '../build/headers.ts';
-import { claimBuildDir } from '../config/configure.ts';
+import { installHeaders } from '../kbuild/headers.ts';
+import { claimBuildDir } from '../tree/build-dir.ts';
 import { withLock } from '../util/lock.ts';
 import { say } from '../util/progress.ts';
 import { buildHelper } from './helper-build.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { shellLine } from '../build/make-command.ts';
+import { shellLine } from '../util/shell.ts';
 import { infraError } from '../errors.ts';
 import { commandMissing } from '../util/exec.ts';
 import { fsckArgs, type FsName } from './disk-images.ts';

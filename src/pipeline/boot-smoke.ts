@@ -2,13 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectationError } from '../errors.ts';
 import { prepareGuestKit } from '../guest/guest-kit.ts';
-import { cacheLayout } from '../paths.ts';
+import type { CacheLayout } from '../paths.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { excerpt } from '../vm/console.ts';
 import { chooseAccel } from '../vm/accel.ts';
-import { shellLine } from '../build/make-command.ts';
-import type { BuildRecord } from '../build/build-kernel.ts';
+import { shellLine } from '../util/shell.ts';
+import type { BuildRecord } from '../kbuild/build-kernel.ts';
 
 export interface SmokeResult {
   release: string;
@@ -22,11 +22,11 @@ export interface SmokeResult {
  * Boots a bzImage with the guest helper as /init and checks that it reports
  * the kernel's release: the proof that the build boots to userspace.
  */
-export async function bootSmoke(rec: BuildRecord, runDir: string, tag = 'smoke'): Promise<SmokeResult> {
+export async function bootSmoke(layout: CacheLayout, rec: BuildRecord, runDir: string, tag = 'smoke'): Promise<SmokeResult> {
   await mkdir(runDir, { recursive: true });
   const bzImage = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
   const expectRelease = rec.kernel.version;
-  const { helper } = await prepareGuestKit(cacheLayout(), rec.tree);
+  const { helper } = await prepareGuestKit(layout, rec.tree);
   const initrd = join(runDir, `${tag}-initramfs.cpio.gz`);
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper) }));
   const accel = await chooseAccel();

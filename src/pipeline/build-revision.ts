@@ -3,14 +3,15 @@ import { ensureSource } from '../source/ensure.ts';
 import { join } from 'node:path';
 import { prepareWorkTree, treeKey, type WorkTree } from '../tree/work-tree.ts';
 import { withLock } from '../util/lock.ts';
-import { buildKernel, type BuildRecord } from '../build/build-kernel.ts';
+import { buildKernel, type BuildRecord } from '../kbuild/build-kernel.ts';
 import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
 import { say } from '../util/progress.ts';
-import { loadStack } from './revisions.ts';
+import { loadRevision, type Revision } from './revision.ts';
 
 export interface BuildRevisionOptions {
   layout: CacheLayout;
-  revision: string;
+  /** a name, a series directory, or a revision already loaded */
+  revision: string | Revision;
   fragments?: string[];
   jobs?: number;
   sourceUrl?: string;
@@ -25,7 +26,7 @@ export interface BuildRevisionOptions {
  */
 export async function buildRevision(o: BuildRevisionOptions): Promise<BuildRecord> {
   const source = await ensureSource(o.layout, o.sourceUrl);
-  const stack = await loadStack(o.revision);
+  const stack = typeof o.revision === 'string' ? await loadRevision(o.revision) : o.revision;
   const lock = join(o.layout.locks, `revision-${treeKey(source, stack.name)}.lock`);
   return withLock(lock, () => prepareAndBuild(o, source, stack), (pid) => say(`waiting for ${stack.name}: pid ${pid} is building it`));
 }
@@ -33,7 +34,7 @@ export async function buildRevision(o: BuildRevisionOptions): Promise<BuildRecor
 async function prepareAndBuild(
   o: BuildRevisionOptions,
   source: Awaited<ReturnType<typeof ensureSource>>,
-  stack: Awaited<ReturnType<typeof loadStack>>,
+  stack: Revision,
 ): Promise<BuildRecord> {
   const tree = await prepareWorkTree({ layout: o.layout, source, revision: stack.name, patches: stack.patches });
   say(`work tree ${tree.key}: ${tree.action}` + (tree.action === 'updated' ? ` (popped ${tree.popped}, pushed ${tree.pushed})` : '') + ` -> ${tree.dir}`);

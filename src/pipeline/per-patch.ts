@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildKernel } from '../build/build-kernel.ts';
+import { buildKernel } from '../kbuild/build-kernel.ts';
 import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
 import { RigError } from '../errors.ts';
 import { ensureSource } from '../source/ensure.ts';
@@ -7,8 +7,8 @@ import { prepareWorkTree, treeKey } from '../tree/work-tree.ts';
 import { withLock } from '../util/lock.ts';
 import { say } from '../util/progress.ts';
 import type { BuildRevisionOptions } from './build-revision.ts';
-import { loadStack } from './revisions.ts';
-import type { PatchRecord } from './patch-records.ts';
+import { loadRevision } from './revision.ts';
+import type { PatchRecord } from '../kbuild/patch-records.ts';
 
 /**
  * Bisectability: builds the revision's tree after each of its patches, in
@@ -17,7 +17,7 @@ import type { PatchRecord } from './patch-records.ts';
  */
 export async function buildPerPatch(o: BuildRevisionOptions): Promise<Pick<PatchRecord, 'layer' | 'name' | 'build'>[]> {
   const source = await ensureSource(o.layout, o.sourceUrl);
-  const stack = await loadStack(o.revision);
+  const stack = typeof o.revision === 'string' ? await loadRevision(o.revision) : o.revision;
   const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
   const firstOwn = stack.patches.findIndex((p) => p.layer !== 'compat');
   const lock = join(o.layout.locks, `revision-${treeKey(source, stack.name)}.lock`);

@@ -3,34 +3,7 @@
  * run, or between the same revisions of two stored runs. Pure.
  */
 import type { Status } from '../scenarios/judge.ts';
-import type { Report, ReportResult, ReportRevision } from './report-model.ts';
-
-export interface Transition {
-  fs: string;
-  scenario: string;
-  from: Status;
-  to: Status;
-  /** what the later side observed */
-  observed: string;
-}
-
-export interface Step {
-  from: string;
-  to: string;
-  /** pass or skip became fail or error */
-  worse: Transition[];
-  /** fail or error became pass */
-  better: Transition[];
-  /** skip became pass: the later side can do what the earlier could not */
-  gained: Transition[];
-  /** pass became skip: the later side no longer claims it */
-  lost: Transition[];
-  build: { warningsFrom: number; warningsTo: number; textDelta?: number; dataDelta?: number; newWarnings: number | null };
-}
-
-export interface Comparison {
-  steps: Step[];
-}
+import type { Comparison, Report, ReportResult, ReportRevision, Step, Transition } from './report-types.ts';
 
 const bad = (s: Status) => s === 'fail' || s === 'error';
 

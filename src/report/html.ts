@@ -3,12 +3,13 @@
  * for a reviewer. What changed comes first, then the matrix, the freeze
  * figures, the timelines, the builds and every failure in full. Pure.
  */
-import { cacheLine } from '../build/ccache.ts';
+import { cacheLine } from '../kbuild/ccache.ts';
 import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
 import { SCENARIOS } from '../scenarios/catalogue.ts';
-import type { Step, Transition } from './compare.ts';
-import { counts, type Report, type ReportResult } from './report-model.ts';
+import type { Step, Transition } from './report-types.ts';
+import { counts } from './report-model.ts';
+import type { Report, ReportResult } from './report-types.ts';
 import { TIMELINE_SCENARIOS, timelineSvg } from './timeline-svg.ts';
 
 const esc = escapeMarkup;

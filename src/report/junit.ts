@@ -5,7 +5,7 @@
  */
 import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
-import type { Report, ReportResult } from './report-model.ts';
+import type { Report, ReportResult } from './report-types.ts';
 
 // characters XML 1.0 cannot carry at all (a console can hold them) become '?'
 const xml = (s: string) => escapeMarkup(s.replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '?'));

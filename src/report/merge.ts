@@ -6,7 +6,8 @@
 import { inputError } from '../errors.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { SCENARIOS } from '../scenarios/catalogue.ts';
-import { finishReport, type Report, type ReportRevision } from './report-model.ts';
+import { finishReport } from './report-model.ts';
+import type { Report, ReportRevision } from './report-types.ts';
 
 const fsOrder = (fs: string) => FILESYSTEMS.indexOf(fs as FsName);
 

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
-import type { Report } from './report-model.ts';
+import type { Report } from './report-types.ts';
 import { schemaErrors } from './validate.ts';
 
 export async function readReport(path: string): Promise<Report> {

@@ -4,7 +4,7 @@
  * Inline SVG, no script. Pure.
  */
 import { escapeMarkup } from './escape.ts';
-import type { ReportResult } from './report-model.ts';
+import type { ReportResult } from './report-types.ts';
 
 /** The scenarios whose story is about time: each gets a timeline. */
 export const TIMELINE_SCENARIOS = ['timeout-fires', 'timeout-reset', 'self-deadlock-rescue', 'thaw-timeout-race'] as const;

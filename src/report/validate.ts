@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { infraError } from '../errors.ts';
 import { repoPath } from '../paths.ts';
-import type { Report } from './report-model.ts';
+import type { Report } from './report-types.ts';
 
 export const REPORT_SCHEMA = repoPath('src/report/report.schema.json');
 

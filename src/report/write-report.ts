@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { toHtml } from './html.ts';
 import { toJunit } from './junit.ts';
-import type { Report } from './report-model.ts';
+import type { Report } from './report-types.ts';
 import { assertValidReport } from './validate.ts';
 
 export const REPORT_FILES = { json: 'report.json', junit: 'junit.xml', html: 'report.html' } as const;

@@ -1,8 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { inputError } from '../errors.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
-import { revisionDir } from '../pipeline/revisions.ts';
 
 /**
  * What a revision offers and promises (patches/series/REV/manifest.json).
@@ -104,22 +101,16 @@ export function validateManifest(m: Manifest, where: string): void {
   }
 }
 
-export async function loadManifest(seriesDir: string, load = (d: string) => readFile(join(d, 'manifest.json'), 'utf8')): Promise<Manifest> {
-  const file = join(seriesDir, 'manifest.json');
-  const text = await load(seriesDir).catch(() => {
-    throw inputError(`no manifest: ${file}`, { hint: 'every revision states what it offers and promises in manifest.json' });
-  });
-  let own: Manifest;
-  try {
-    own = JSON.parse(text) as Manifest;
-  } catch (e) {
-    throw inputError(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  let m = own;
-  if (own.extends) {
-    const base = await loadManifest(revisionDir(own.extends).dir, load);
-    m = mergeManifest({ ...base, breaks: undefined }, own);
-  }
-  validateManifest(m, file);
+/**
+ * A revision's manifest from its own and those it extends (own first): each
+ * merged onto the one it extends, a base's "breaks" not inherited, then
+ * validated. Pure; errors name the file.
+ */
+export function resolveManifest(chain: readonly { file: string; own: Manifest }[]): Manifest {
+  const [top, ...rest] = chain;
+  if (!top) throw new Error('resolveManifest: no manifest');
+  let m = top.own;
+  if (rest.length) m = mergeManifest({ ...resolveManifest(rest), breaks: undefined }, top.own);
+  validateManifest(m, top.file);
   return m;
 }

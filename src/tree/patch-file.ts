@@ -1,3 +1,4 @@
+import { inputError } from '../errors.ts';
 import { safeRelativePath } from '../source/safe-path.ts';
 
 /**
@@ -21,6 +22,16 @@ export function escapingTargets(text: string, strip: number): string[] {
   return patchTargets(text, strip)
     .filter((t) => t.path === '' || t.raw.startsWith('/') || t.raw.split('/').includes('..'))
     .map((t) => t.raw);
+}
+
+/** A patch that would write outside its tree is input to fix, refused before `patch` runs. */
+export function refuseEscaping(p: { layer: string; name: string; text: string; strip: number }): void {
+  const escaping = escapingTargets(p.text, p.strip);
+  if (escaping.length) {
+    throw inputError(`${p.layer}/${p.name} writes outside the kernel tree: ${escaping.join(', ')}`, {
+      hint: 'patch paths must be relative (a/..., b/...) and may not contain ..',
+    });
+  }
 }
 
 export interface HunkReport {

@@ -11,7 +11,7 @@ import { withLock } from '../util/lock.ts';
 import { progress, say } from '../util/progress.ts';
 import { commandMissing } from '../util/exec.ts';
 import { commonPrefix, patchKey, type LoadedPatch } from './series.ts';
-import { escapingTargets, parsePatchOutput, patchTargets, type HunkReport } from './patch-file.ts';
+import { parsePatchOutput, patchTargets, refuseEscaping, type HunkReport } from './patch-file.ts';
 import { hunkText } from './hunks.ts';
 
 /** What one patch did when it was applied. */
@@ -77,12 +77,7 @@ async function runPatch(dir: string, p: LoadedPatch, args: string[]) {
 
 /** Applies one patch: dry run first, so a patch that fails leaves the tree as it was. */
 export async function applyPatch(dir: string, p: LoadedPatch): Promise<AppliedPatch> {
-  const escaping = escapingTargets(p.text, p.strip);
-  if (escaping.length) {
-    throw inputError(`${p.layer}/${p.name} writes outside the kernel tree: ${escaping.join(', ')}`, {
-      hint: 'patch paths must be relative (a/..., b/...) and may not contain ..',
-    });
-  }
+  refuseEscaping(p);
   const dry = await runPatch(dir, p, ['--dry-run']);
   const report = parsePatchOutput(dry.all ?? '');
   if (dry.exitCode !== 0 || report.failed.length) {

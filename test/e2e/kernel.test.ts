@@ -16,14 +16,14 @@ import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
 import { bootSmoke } from '../../src/pipeline/boot-smoke.ts';
-import { loadStack } from '../../src/pipeline/revisions.ts';
+import { loadRevision } from '../../src/pipeline/revision.ts';
 import { prepareWorkTree, type WorkTree } from '../../src/tree/work-tree.ts';
 import { configureKernel } from '../../src/config/configure.ts';
 import { loadFragment } from '../../src/config/fragments.ts';
-import { makeArgs } from '../../src/build/make-command.ts';
+import { makeArgs } from '../../src/config/make-command.ts';
 import { RigError } from '../../src/errors.ts';
-import type { BuildRecord } from '../../src/build/build-kernel.ts';
-import { unitsIncluding } from '../../src/build/kbuild-deps.ts';
+import type { BuildRecord } from '../../src/kbuild/build-kernel.ts';
+import { unitsIncluding } from '../../src/kbuild/kbuild-deps.ts';
 import { liveCount } from '../../src/vm/processes.ts';
 
 const layout = cacheLayout();
@@ -41,7 +41,7 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
 
   beforeAll(async () => {
     record = await buildRevision({ layout, revision: 'baseline' });
-    const stack = await loadStack('baseline');
+    const stack = await loadRevision('baseline');
     tree = await prepareWorkTree({ layout, source: source!, revision: stack.name, patches: stack.patches });
   }, 900_000);
 
@@ -58,7 +58,7 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
   it('boots under QEMU far enough for the static /init to print the kernel version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-e2e-'));
     try {
-      const smoke = await bootSmoke(record, join(dir, 'run'));
+      const smoke = await bootSmoke(layout, record, join(dir, 'run'));
       expect(smoke.release).toBe(LINUX_2_6_27.version);
       const console = await readFile(smoke.console, 'utf8');
       expect(console).toMatch(/^Linux version 2\.6\.27 .*gcc version 12\./m);

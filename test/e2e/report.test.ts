@@ -14,10 +14,13 @@ import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
 import { SCENARIOS } from '../../src/scenarios/catalogue.ts';
-import type { Report } from '../../src/report/report-model.ts';
+import type { Report } from '../../src/report/report-types.ts';
 import { schemaErrors } from '../../src/report/validate.ts';
 import { renderPage } from '../../src/report/chromium.ts';
 import { TIMELINE_SCENARIOS } from '../../src/report/timeline-svg.ts';
+import { runPipeline, type RunRequest } from '../../src/pipeline/run.ts';
+import { DEFAULT_VMS_PER_FS } from '../../src/scenarios/run-scenarios.ts';
+import type { FsName } from '../../src/guest/disk-images.ts';
 
 const source = await readCachedSource(cacheLayout(), LINUX_2_6_27.treeId);
 if (!source) console.warn(`\n*** SKIPPED: the report e2e tests need Linux ${LINUX_2_6_27.version} in the rig's cache: npm run freeze-rig -- source fetch (or source import) ***\n`);
@@ -117,12 +120,23 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
 describe.skipIf(!source)('a run split into shards (one per filesystem), merged', () => {
   it('gives the results of the unsplit run', async () => {
     const base = await mkdtemp(join(tmpdir(), 'freeze-rig-shards-'));
-    const args = ['run', '--series', 'generic-v2', '--scenario', 'writes-block', 'errors', 'timeout-fires', 'dmesg-clean'];
+    // the pipeline function the CLI calls (the run above went through the CLI)
+    const request = (out: string, filesystems?: FsName[]): RunRequest => ({
+      layout: cacheLayout(),
+      revisions: ['generic-v2'],
+      scenarios: ['writes-block', 'errors', 'timeout-fires', 'dmesg-clean'],
+      filesystems,
+      vmsPerFs: DEFAULT_VMS_PER_FS,
+      jobs: 2,
+      runDir: join(base, out),
+      command: `e2e shard ${out}`,
+    });
+    const quiet = { say: () => {}, result: () => {} };
     // one after the other: guests that share two cores would blur the timings the judges check
-    const whole = await cli([...args, '--out', join(base, 'whole')]);
-    const ext3 = await cli([...args, '--fs', 'ext3', '--out', join(base, 'ext3')]);
-    const xfs = await cli([...args, '--fs', 'xfs', '--out', join(base, 'xfs')]);
-    for (const r of [whole, ext3, xfs]) expect(r.exitCode, r.all).toBe(0);
+    const whole = await runPipeline(request('whole'), quiet);
+    const ext3 = await runPipeline(request('ext3', ['ext3']), quiet);
+    const xfs = await runPipeline(request('xfs', ['xfs']), quiet);
+    for (const r of [whole, ext3, xfs]) expect(r.verdict, table(r.report)).toBe('pass');
     // shards in the "wrong" order: the merge orders them as the unsplit run does
     const m = await cli(['report', 'merge', join(base, 'xfs'), join(base, 'ext3', 'report.json'), '--out', join(base, 'merged')]);
     expect(m.exitCode, m.all).toBe(0);

@@ -11,21 +11,20 @@ import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
-import { runScenarios, type ScenarioRunOptions } from '../../src/pipeline/run-scenarios.ts';
-import { revisionDir } from '../../src/pipeline/revisions.ts';
-import { loadManifest } from '../../src/scenarios/manifest.ts';
+import { runScenarios, type ScenarioRunOptions } from '../../src/scenarios/run-scenarios.ts';
+import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { SCENARIOS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import { liveCount } from '../../src/vm/processes.ts';
 
 const layout = cacheLayout();
 const source = await readCachedSource(layout, LINUX_2_6_27.treeId);
 
-async function run(revision: string, scenarios?: readonly ScenarioId[], opts: ScenarioRunOptions = {}) {
-  const manifest = await loadManifest(revisionDir(revision).dir);
+async function run(revision: string, scenarios?: readonly ScenarioId[], opts: Omit<ScenarioRunOptions, 'layout'> = {}) {
+  const manifest = manifestOf(await loadRevision(revision));
   const rec = await buildRevision({ layout, revision });
   const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-scn-'));
   try {
-    const out = await runScenarios(rec, manifest, dir, { scenarios, ...opts });
+    const out = await runScenarios(rec, manifest, dir, { layout, scenarios, ...opts });
     const by = (fs: string, s: string) => out.results.find((r) => r.fs === fs && r.scenario === s)!;
     const table = out.results.map((r) => `${r.status} ${r.fs} ${r.scenario}: ${r.status === 'skip' ? r.expected : r.observed.split('\n')[0]}`).join('\n');
     return { ...out, manifest, by, table };
@@ -39,12 +38,12 @@ describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3
 
   it('has a known-bad fixture for every scenario', async () => {
     const broken = new Set<string>();
-    for (const f of fixtures) for (const s of (await loadManifest(repoPath('test/fixtures/series', f))).breaks ?? []) broken.add(s);
+    for (const f of fixtures) for (const s of manifestOf(await loadRevision(repoPath('test/fixtures/series', f))).breaks ?? []) broken.add(s);
     expect(SCENARIOS.filter((s) => !broken.has(s))).toEqual([]);
   });
 
   it.each(fixtures)('flags the known-bad fixture %s in every scenario it breaks', async (name) => {
-    const manifest = await loadManifest(repoPath('test/fixtures/series', name));
+    const manifest = manifestOf(await loadRevision(repoPath('test/fixtures/series', name)));
     const breaks = manifest.breaks as ScenarioId[];
     // dmesg-clean needs something that freezes
     const scenarios = SCENARIOS.filter((s) => breaks.includes(s) || (breaks.includes('dmesg-clean') && s === 'freeze-thaw'));

@@ -10,11 +10,11 @@ import { badFiles, fnv1a64, fsckFindings, parseRecovery, parseXfsDbFiles, xfsDbF
 import { backupCalls, cleanupCalls } from '../../src/vm/snapshot.ts';
 import { AskServer, answerLine, askOf, type AskRecord } from '../../src/vm/host-channel.ts';
 import { judge, type Check } from '../../src/scenarios/judge.ts';
-import { loadManifest } from '../../src/scenarios/manifest.ts';
+import { loadRevision } from '../../src/pipeline/revision.ts';
 import { repoPath } from '../../src/paths.ts';
 import { useTmp } from '../helpers/tmp.ts';
 
-const generic = await loadManifest(repoPath('patches', 'series', 'generic-v2'));
+const generic = (await loadRevision('generic-v2')).manifest!;
 const tmp = useTmp();
 
 describe('reading a snapshot without mounting it', () => {

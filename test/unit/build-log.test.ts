@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { newWarnings, parseBuildLog, type Diagnostic } from '../../src/build/build-log.ts';
-import { compilerCommand, makeArgs, shellLine } from '../../src/build/make-command.ts';
+import { newWarnings, parseBuildLog, type Diagnostic } from '../../src/kbuild/build-log.ts';
+import { compilerCommand, makeArgs } from '../../src/config/make-command.ts';
+import { shellLine } from '../../src/util/shell.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/build-logs/${name}`, import.meta.url);
 

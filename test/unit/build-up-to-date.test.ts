@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { upToDate, type BuildRecord } from '../../src/build/build-kernel.ts';
+import { upToDate, type BuildRecord } from '../../src/kbuild/build-kernel.ts';
 import { sha256File } from '../../src/util/files.ts';
 import type { WorkTree } from '../../src/tree/work-tree.ts';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mergeWarnings, parseBuildLog, type Diagnostic } from '../../src/build/build-log.ts';
-import { parseSize, sizeDelta, sizeArgs } from '../../src/build/size.ts';
+import { mergeWarnings, parseBuildLog, type Diagnostic } from '../../src/kbuild/build-log.ts';
+import { parseSize, sizeDelta, sizeArgs } from '../../src/kbuild/size.ts';
 import { checkpatchArgs, parseCheckpatch } from '../../src/tree/checkpatch.ts';
 import { writeCounters } from '../../src/vm/qmp.ts';
 import { blockedTasksExcerpt } from '../../src/vm/console.ts';
-import { subjectOf } from '../../src/pipeline/patch-records.ts';
+import { subjectOf } from '../../src/kbuild/patch-records.ts';
 import { parseScenarios, resultLine } from '../../src/commands/run.ts';
 import { RigError } from '../../src/errors.ts';
 
@@ -105,7 +105,7 @@ describe('what the rig records of a revision', () => {
 
 describe('warning paths', () => {
   it('makes the paths gcc prints under O= relative to the tree, so revisions compare', async () => {
-    const { relativeTo } = await import('../../src/build/build-log.ts');
+    const { relativeTo } = await import('../../src/kbuild/build-log.ts');
     const tree = '/c/trees/a3fc1f3d3ed0-generic-v2/linux';
     expect(relativeTo('../../trees/a3fc1f3d3ed0-generic-v2/linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');
     expect(relativeTo('/c/trees/a3fc1f3d3ed0-generic-v2/linux/fs/ioctl.c', tree)).toBe('fs/ioctl.c');

@@ -2,18 +2,19 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, type Check } from '../../src/scenarios/judge.ts';
-import { loadManifest, mergeManifest, type Manifest } from '../../src/scenarios/manifest.ts';
+import { mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
+import { loadRevision } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, scenarioAt } from '../../src/scenarios/dmesg.ts';
-import { combineDmesg, guestAppend, guestScenarios, resultsOf } from '../../src/pipeline/run-scenarios.ts';
+import { combineDmesg, guestAppend, guestScenarios, resultsOf } from '../../src/scenarios/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
 import { outcomeOf } from '../../src/scenarios/errno.ts';
 import { repoPath } from '../../src/paths.ts';
 
-const generic = await loadManifest(repoPath('patches', 'series', 'generic-v2'));
-const ext3v1 = await loadManifest(repoPath('patches', 'series', 'ext3-v1'));
-const baseline = await loadManifest(repoPath('patches', 'series', 'baseline'));
+const generic = (await loadRevision('generic-v2')).manifest!;
+const ext3v1 = (await loadRevision('ext3-v1')).manifest!;
+const baseline = (await loadRevision('baseline')).manifest!;
 
 const mk = (scenario: string) => (name: string, ret: number, ms = 0, errno = 0, v?: number): Check => ({ fs: 'xfs', scenario, name, ret, errno, ms, v });
 
@@ -177,7 +178,7 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
 
 describe('manifests', () => {
   it('lets a fixture extend a revision and keep its promises', async () => {
-    const bad = await loadManifest(repoPath('test', 'fixtures', 'series', 'bad-abi'));
+    const bad = (await loadRevision(repoPath('test', 'fixtures', 'series', 'bad-abi'))).manifest!;
     expect(bad.filesystems).toEqual(generic.filesystems);
     expect(bad.breaks).toContain('legacy-xfs-ioctl');
   });
@@ -186,9 +187,9 @@ describe('manifests', () => {
     expect(mergeManifest({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2] } })).toEqual({ a: { b: 1, c: [2] }, d: 1 });
   });
 
-  it('refuses a manifest that lacks what a judge needs, naming the field', async () => {
-    const m: Partial<Manifest> = { revision: 'x', filesystems: { ext3: { iface: 'generic' }, xfs: { iface: null } } as Manifest['filesystems'] };
-    await expect(loadManifest('/nowhere', async () => JSON.stringify(m))).rejects.toThrow(/ext3: an interface needs "errors"/);
+  it('refuses a manifest that lacks what a judge needs, naming the field', () => {
+    const m = { revision: 'x', filesystems: { ext3: { iface: 'generic' }, xfs: { iface: null } } } as Manifest;
+    expect(() => resolveManifest([{ file: '/nowhere/manifest.json', own: m }])).toThrow(/ext3: an interface needs "errors"/);
   });
 
   it('names errno outcomes', () => {

@@ -147,7 +147,7 @@ describe('the extraction and ccache command lines', () => {
   });
 
   it('shares one ccache across work trees, in depend mode, with a stats log per build', async () => {
-    const { CCACHE_ENV } = await import('../../src/build/ccache.ts');
+    const { CCACHE_ENV } = await import('../../src/kbuild/ccache.ts');
     expect(CCACHE_ENV('/cache', '/cache/trees/k/build-1/ccache-stats.log')).toMatchObject({
       CCACHE_BASEDIR: '/cache',
       CCACHE_NOHASHDIR: '1',
@@ -157,7 +157,7 @@ describe('the extraction and ccache command lines', () => {
   });
 
   it('puts every build dir at the same place beside its tree, so compile lines match across revisions', async () => {
-    const { buildDirFor } = await import('../../src/build/build-kernel.ts');
+    const { buildDirFor } = await import('../../src/kbuild/build-kernel.ts');
     const { relative } = await import('node:path');
     for (const rev of ['baseline', 'generic-v2']) {
       const home = `/c/trees/a3fc1f3d3ed0-${rev}`;
@@ -166,7 +166,7 @@ describe('the extraction and ccache command lines', () => {
   });
 
   it("reads an object's inputs from kbuild's .cmd file, without the config wildcards", async () => {
-    const { parseCmdDeps } = await import('../../src/build/kbuild-deps.ts');
+    const { parseCmdDeps } = await import('../../src/kbuild/kbuild-deps.ts');
     const cmd = [
       'cmd_fs/ext3/xattr.o := ccache gcc -c -o fs/ext3/xattr.o ../linux/fs/ext3/xattr.c',
       '',
@@ -183,7 +183,7 @@ describe('the extraction and ccache command lines', () => {
   });
 
   it("reads ccache's stats log: hits, misses with their sources, and calls it cannot cache", async () => {
-    const { parseStatsLog, cacheLine } = await import('../../src/build/ccache.ts');
+    const { parseStatsLog, cacheLine } = await import('../../src/kbuild/ccache.ts');
     const log = [
       '# ../linux/init/main.c', 'direct_cache_hit', 'local_storage_hit',
       '# ../linux/fs/ioctl.c', 'cache_miss', 'direct_cache_miss', 'local_storage_write',

@@ -1,6 +1,7 @@
 /**
  * Kernel make command lines, built as plain data (tested without running
- * anything).
+ * anything). Configuring is the first stage that runs make; the kernel
+ * build and the header export use the same lines.
  */
 
 /**
@@ -44,10 +45,3 @@ export function makeArgs(s: MakeSpec): string[] {
   args.push(...s.targets);
   return args;
 }
-
-/** Quote for a POSIX shell: a reproducer command people can paste. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_\-+=.,/:@%]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-export const shellLine = (argv: string[]) => argv.map(shellQuote).join(' ');

@@ -1,23 +1,23 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { BuildRecord } from '../build/build-kernel.ts';
-import { shellLine } from '../build/make-command.ts';
+import type { BuildRecord } from '../kbuild/build-kernel.ts';
+import { shellLine } from '../util/shell.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
 import { FILESYSTEMS, makeImage, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
-import { cacheLayout } from '../paths.ts';
+import type { CacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt } from '../vm/console.ts';
 import { Qmp, writeCounters } from '../vm/qmp.ts';
 import { AskServer, askOf } from '../vm/host-channel.ts';
-import { BackupHost } from '../scenarios/backup-host.ts';
-import { judge, type Check, type ScenarioResult } from '../scenarios/judge.ts';
-import { expectedFor } from '../scenarios/dmesg.ts';
+import { BackupHost } from './backup-host.ts';
+import { judge, type Check, type ScenarioResult } from './judge.ts';
+import { expectedFor } from './dmesg.ts';
 import { say } from '../util/progress.ts';
-import { SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../scenarios/catalogue.ts';
-import type { Manifest } from '../scenarios/manifest.ts';
+import { SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
+import type { Manifest } from './manifest.ts';
 
 export interface BootRecord {
   fs: FsName;
@@ -54,6 +54,8 @@ export interface Workload {
 export const DEFAULT_VMS_PER_FS = 5;
 
 export interface ScenarioRunOptions {
+  /** the rig's cache: the guest kit's lock, the KVM probe's record */
+  layout: CacheLayout;
   /** which scenarios (default: all) */
   scenarios?: readonly ScenarioId[];
   workload?: Workload;
@@ -146,11 +148,11 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
  * Boots the revision's kernel once per filesystem (in parallel), each with a
  * fresh image, and judges every scenario against the manifest.
  */
-export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir: string, opts: ScenarioRunOptions = {}): Promise<{ results: ScenarioResult[]; boots: BootRecord[] }> {
+export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir: string, opts: ScenarioRunOptions): Promise<{ results: ScenarioResult[]; boots: BootRecord[] }> {
   const selected = opts.scenarios ?? SCENARIOS;
   const dir = join(runDir, rec.revision);
   await mkdir(dir, { recursive: true });
-  const { helper } = await (opts.guestKit ?? prepareGuestKit(cacheLayout(), rec.tree));
+  const { helper } = await (opts.guestKit ?? prepareGuestKit(opts.layout, rec.tree));
   const files = opts.workload
     ? [
         { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },
@@ -163,7 +165,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   say(`${rec.revision}: guest helper and initramfs ready`);
   // KVM only where a real boot proved it works (nested KVM hangs this guest on these machines).
   const accel = await chooseAccel(process.env, () =>
-    kvmProven(join(cacheLayout().root, 'kvm-probe.json'), async (a) => {
+    kvmProven(join(opts.layout.root, 'kvm-probe.json'), async (a) => {
       const r = await runVm({ spec: { kernel: bz, initrd, accel: a }, log: join(dir, 'kvm-probe-console.log'), wallSeconds: 20, silenceSeconds: 15 });
       return r.end === 'poweroff' && r.events.some((e) => e.data.event === 'hello');
     }),

@@ -1,6 +1,6 @@
-import type { BuildRecord } from '../build/build-kernel.ts';
-import { newWarnings, uniqueDiagnostics, type Diagnostic } from '../build/build-log.ts';
-import { sizeDelta, type SectionSizes } from '../build/size.ts';
+import type { BuildRecord } from '../kbuild/build-kernel.ts';
+import { newWarnings, uniqueDiagnostics, type Diagnostic } from '../kbuild/build-log.ts';
+import { sizeDelta, type SectionSizes } from '../kbuild/size.ts';
 import type { HunkReport } from '../tree/patch-file.ts';
 import { checkpatch, type CheckpatchResult } from '../tree/checkpatch.ts';
 import type { LoadedPatch } from '../tree/series.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { infraError } from '../errors.ts';
-import { makeArgs } from './make-command.ts';
+import { makeArgs } from '../config/make-command.ts';
 
 /**
  * make headers_install of the revision's tree into its build dir: the guest

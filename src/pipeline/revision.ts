@@ -1,0 +1,83 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inputError } from '../errors.ts';
+import { repoPath } from '../paths.ts';
+import { resolveManifest, type Manifest } from '../scenarios/manifest.ts';
+import { refuseEscaping } from '../tree/patch-file.ts';
+import { loadSeries, type LoadedPatch } from '../tree/series.ts';
+
+export const COMPAT_DIR = repoPath('patches', 'compat');
+export const SERIES_ROOT = repoPath('patches', 'series');
+
+export async function listRevisions(root = SERIES_ROOT): Promise<string[]> {
+  const names = await readdir(root, { withFileTypes: true }).catch(() => []);
+  return names.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+}
+
+/** A revision by name (patches/series/NAME) or by directory path (e.g. a test fixture). */
+export function revisionDir(nameOrPath: string): { name: string; dir: string } {
+  if (nameOrPath.includes('/')) return { name: nameOrPath.replace(/\/+$/, '').split('/').pop()!, dir: nameOrPath };
+  return { name: nameOrPath, dir: join(SERIES_ROOT, nameOrPath) };
+}
+
+/** A revision, read and checked whole before anything is built. */
+export interface Revision {
+  name: string;
+  dir: string;
+  /** the compat layer, then the series it extends (a known-bad fixture is a revision plus one patch), then its own */
+  patches: LoadedPatch[];
+  /** its promises, `extends` resolved; absent when its directory has no manifest.json (it can be built, not judged) */
+  manifest?: Manifest;
+}
+
+/** manifest.json of a series directory, parsed; undefined when there is none. */
+async function readOwnManifest(dir: string): Promise<Manifest | undefined> {
+  const file = join(dir, 'manifest.json');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw inputError(`${file} is not valid JSON: ${(e as Error).message}`, { hint: 'fix the manifest; nothing was built' });
+  }
+}
+
+/**
+ * Everything about a revision that can be wrong without building it: an
+ * unknown name, a series file that lists a missing patch, a patch that
+ * would write outside the tree, a manifest that is not JSON, does not
+ * validate or `extends` in a loop. Errors are input errors that say what to
+ * fix.
+ */
+export async function loadRevision(ref: string): Promise<Revision> {
+  const { name, dir } = revisionDir(ref);
+  const compat = await loadSeries(COMPAT_DIR, 'compat');
+  const layers: LoadedPatch[][] = [];
+  const manifests: { file: string; own: Manifest }[] = [];
+  const seen = new Set<string>();
+  let ownMissing = false;
+  for (let d: { name: string; dir: string } | undefined = { name, dir }; d; ) {
+    if (seen.has(d.dir)) throw inputError(`${ref}: "extends" loops back to ${d.name}`);
+    seen.add(d.dir);
+    const current = d;
+    layers.unshift(
+      await loadSeries(current.dir, current.name).catch(async (e) => {
+        const known = await listRevisions();
+        throw inputError(`unknown patch revision ${current.name}`, { hint: `known revisions: ${known.join(', ')} (or a path to a series directory)`, cause: e });
+      }),
+    );
+    const own = await readOwnManifest(current.dir);
+    if (own) manifests.push({ file: join(current.dir, 'manifest.json'), own });
+    else if (current.dir === dir) ownMissing = true;
+    d = own?.extends ? revisionDir(own.extends) : undefined;
+  }
+  const patches = [...compat, ...layers.flat()];
+  for (const p of patches) refuseEscaping(p);
+  return { name, dir, patches, ...(ownMissing ? {} : { manifest: resolveManifest(manifests) }) };
+}
+
+/** The manifest a run judges by; a revision without one cannot be run. */
+export function manifestOf(r: Revision): Manifest {
+  if (!r.manifest) throw inputError(`no manifest: ${join(r.dir, 'manifest.json')}`, { hint: 'every revision states what it offers and promises in manifest.json' });
+  return r.manifest;
+}

@@ -1,0 +1,127 @@
+/**
+ * A run, stage by stage: every revision is read and checked first (nothing
+ * slow starts on bad input), then for each revision
+ *   source -> tree -> config -> kbuild   (buildRevision; baseline once, first)
+ *   guest kit beside the kernel build    (prepareGuestKit, on the tree)
+ *   guest -> vm -> scenarios             (runScenarios; checkpatch meanwhile)
+ *   report                               (written after each revision)
+ * and the verdict. The CLI's `run`, the benchmark and the e2e tests call
+ * this; the command only parses options, prints and turns the verdict into
+ * an exit code.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { CacheLayout } from '../paths.ts';
+import type { FsName } from '../guest/disk-images.ts';
+import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
+import { patchRecords, revisionDelta } from '../kbuild/patch-records.ts';
+import type { BuildRecord } from '../kbuild/build-kernel.ts';
+import { cacheLine } from '../kbuild/ccache.ts';
+import type { ScenarioId } from '../scenarios/catalogue.ts';
+import type { ScenarioResult } from '../scenarios/judge.ts';
+import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
+import { buildReport } from '../report/report-model.ts';
+import type { Report, RevisionRun } from '../report/report-types.ts';
+import { writeReport } from '../report/write-report.ts';
+import type { WorkTree } from '../tree/work-tree.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { buildRevision } from './build-revision.ts';
+import { buildPerPatch } from './per-patch.ts';
+import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
+
+/** The revisions `npm run rig` compares when none are named. */
+export const DEFAULT_REVISIONS = ['baseline', 'ext3-v1', 'generic-v2'] as const;
+
+/** What to run: plain data, parsed from the command line (or written by a test). */
+export interface RunRequest {
+  layout: CacheLayout;
+  /** names under patches/series or series directories, in report order */
+  revisions: readonly string[];
+  /** default: all */
+  scenarios?: readonly ScenarioId[];
+  /** default: ext3 and xfs */
+  filesystems?: FsName[];
+  workload?: Workload;
+  vmsPerFs: number;
+  /** also build each revision after each of its patches */
+  perPatch?: boolean;
+  /** config fragments (default: the rig's) */
+  fragments?: string[];
+  jobs: number;
+  sourceUrl?: string;
+  /** the run directory: report.json, junit.xml, report.html, consoles */
+  runDir: string;
+  /** the command line, recorded in the report */
+  command: string;
+}
+
+/** Where a run tells what it is doing. */
+export interface RunSink {
+  say(text: string): void;
+  /** one judged scenario, as soon as its revision's guests are done */
+  result(r: ScenarioResult): void;
+}
+
+export interface RunOutcome {
+  report: Report;
+  runDir: string;
+  /** pass: every expectation met */
+  verdict: 'pass' | 'fail';
+  /** scenarios that failed or erred */
+  missed: ScenarioResult[];
+  /** "revision: patch" that does not build on its own */
+  unbuildable: string[];
+}
+
+const buildLine = (rec: BuildRecord) =>
+  rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s${rec.cache ? ` (${cacheLine(rec.cache)})` : ''}`;
+
+export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOutcome> {
+  // Every revision read and checked before anything is built.
+  const revisions: Revision[] = [];
+  for (const r of req.revisions) {
+    const rev = await loadRevision(r);
+    manifestOf(rev);
+    revisions.push(rev);
+  }
+  const runs: RevisionRun[] = [];
+  const createdAt = new Date().toISOString();
+  const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
+  const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
+  // Every revision is compared with baseline's build: warnings it adds, size it changes.
+  const base = await buildRevision({ ...buildOpts, revision: 'baseline' });
+  for (const rev of revisions) {
+    const manifest = manifestOf(rev);
+    const steps = req.perPatch ? await buildPerPatch({ ...buildOpts, revision: rev }) : [];
+    // the guest helper is made while the kernel compiles: it needs only the patched tree
+    let guestKit: Promise<GuestKit> | undefined;
+    const onTree = (tree: WorkTree) => {
+      guestKit = prepareGuestKit(req.layout, tree);
+      guestKit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
+    };
+    const rec = rev.dir === revisionDir('baseline').dir ? base : await buildRevision({ ...buildOpts, revision: rev, onTree });
+    // checkpatch runs while the guests boot: the guests mostly wait
+    const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workload: req.workload, vmsPerFs: req.vmsPerFs, guestKit });
+    guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
+    const patches = (await patchRecords(rec, rev.patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
+    const delta = revisionDelta(base, rec);
+    for (const p of patches) {
+      const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
+      sink.say(`${rev.name}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
+    }
+    if (rev.name !== 'baseline') sink.say(`${rev.name}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
+    sink.say(`${rec.revision}: ${buildLine(rec)}; its guests are booting`);
+    const { results, boots } = await guests;
+    for (const r of results) sink.result(r);
+    runs.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
+    // a revision named by its path is filed under its name, as runScenarios files its guests
+    await writeJsonAtomic(join(req.runDir, rec.revision, 'build.json'), rec);
+    // after each revision: a run stopped later still leaves a report, marked incomplete
+    await writeReport(req.runDir, report(false));
+  }
+  const final = report(true);
+  await writeReport(req.runDir, final);
+  const missed = runs.flatMap((r) => r.results).filter((r) => r.status === 'fail' || r.status === 'error');
+  const unbuildable = runs.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
+  return { report: final, runDir: req.runDir, verdict: missed.length || unbuildable.length ? 'fail' : 'pass', missed, unbuildable };
+}

@@ -1,0 +1,127 @@
+/**
+ * The records of report.json: what a run hands over (RevisionRun) and what
+ * the report holds. Types only, so that the model, the comparison and the
+ * renderers read them without importing each other.
+ */
+import type { BuildRecord } from '../kbuild/build-kernel.ts';
+import type { Diagnostic } from '../kbuild/build-log.ts';
+import type { SectionSizes } from '../kbuild/size.ts';
+import type { FsName } from '../guest/disk-images.ts';
+import type { BootRecord } from '../scenarios/run-scenarios.ts';
+import type { PatchRecord, RevisionDelta } from '../kbuild/patch-records.ts';
+import type { ScenarioResult, Status } from '../scenarios/judge.ts';
+
+export const REPORT_FORMAT = 'freeze-rig-report/1';
+
+export interface ReportPatch {
+  layer: string;
+  name: string;
+  subject: string;
+  applied: boolean;
+  fuzz: number;
+  offsets: number;
+  checkpatch: { errors: number; warnings: number } | { failed: string };
+  build?: PatchRecord['build'];
+}
+
+export interface ReportBuild {
+  durationSeconds: number;
+  compiled: number;
+  /** ccache in this build: from the cache, compiled */
+  cache?: { hits: number; misses: number };
+  warnings: number;
+  warningsComplete: boolean;
+  /** null: not known (see newWarningsWhy) */
+  newWarnings: Diagnostic[] | null;
+  newWarningsWhy?: string;
+  sizes?: SectionSizes;
+  /** against baseline, bytes */
+  sizeDelta?: SectionSizes;
+  config: string;
+  reproducer: string;
+}
+
+/** A guest as the report keeps it: the boot record, its console path relative to the run directory. */
+export type ReportBoot = Omit<BootRecord, 'problems'>;
+
+export interface ReportResult extends ScenarioResult {
+  /** for a failure: the command that boots this guest again */
+  reproducer?: string;
+}
+
+/** The freeze window of one revision on one filesystem, in ms. */
+export interface FreezeFigures {
+  revision: string;
+  fs: FsName;
+  freezeLatencyMs?: number;
+  thawLatencyMs?: number;
+  writerWakeLatencyMs?: number;
+  timeoutErrorMs?: number;
+  /** snapshot-consistent: the freeze of a busy fs with this much dirty data */
+  dirtyAtFreezeMiB?: number;
+  freezeLatencyDirtyMs?: number;
+  /** how long the fs stayed frozen for the host's snapshot */
+  frozenForSnapshotMs?: number;
+  /** no-device-writes: write requests that reached the device in the frozen window */
+  deviceWritesWhileFrozen?: number;
+}
+
+export interface ReportRevision {
+  revision: string;
+  summary: string;
+  patches: ReportPatch[];
+  build: ReportBuild;
+  boots: ReportBoot[];
+}
+
+export interface Report {
+  format: typeof REPORT_FORMAT;
+  complete: boolean;
+  createdAt: string;
+  kernel: { version: string; treeId: string };
+  host: { hostname: string; toolchain: Record<string, string> };
+  /** the command line that produced it */
+  command: string;
+  revisions: ReportRevision[];
+  results: ReportResult[];
+  figures: FreezeFigures[];
+  comparison: Comparison;
+}
+
+/** What the run command hands over for one revision. */
+export interface RevisionRun {
+  revision: string;
+  summary: string;
+  build: BuildRecord;
+  patches: PatchRecord[];
+  delta: RevisionDelta;
+  boots: BootRecord[];
+  results: ScenarioResult[];
+}
+
+export interface Transition {
+  fs: string;
+  scenario: string;
+  from: Status;
+  to: Status;
+  /** what the later side observed */
+  observed: string;
+}
+
+export interface Step {
+  from: string;
+  to: string;
+  /** pass or skip became fail or error */
+  worse: Transition[];
+  /** fail or error became pass */
+  better: Transition[];
+  /** skip became pass: the later side can do what the earlier could not */
+  gained: Transition[];
+  /** pass became skip: the later side no longer claims it */
+  lost: Transition[];
+  build: { warningsFrom: number; warningsTo: number; textDelta?: number; dataDelta?: number; newWarnings: number | null };
+}
+
+export interface Comparison {
+  steps: Step[];
+}
