@@ -23,12 +23,18 @@ export interface RigErrorOptions {
   /** Supporting lines (a hunk, console lines, log excerpts). */
   details?: string[];
   cause?: unknown;
+  /** Which stage failed, for callers that report it (a per-patch build: config or compile). */
+  stage?: 'config' | 'build';
+  /** The full log of the failed step, when there is one. */
+  log?: string;
 }
 
 export class RigError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
   readonly details: string[];
+  readonly stage: RigErrorOptions['stage'];
+  readonly log: string | undefined;
 
   constructor(message: string, options: RigErrorOptions) {
     super(message, { cause: options.cause });
@@ -36,6 +42,8 @@ export class RigError extends Error {
     this.kind = options.kind;
     this.hint = options.hint;
     this.details = options.details ?? [];
+    this.stage = options.stage;
+    this.log = options.log;
   }
 
   get exitCode(): number {

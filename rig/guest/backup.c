@@ -24,7 +24,6 @@
 #define CONTROLS	3		/* unfrozen snapshots, for comparison */
 #define CONTROL_GAP_MS	300
 #define HOLD_MS		3000		/* no-device-writes: the frozen window under load */
-#define WAKE_MS		5000
 
 struct load {
 	volatile int stop;

@@ -14,6 +14,7 @@
 #define FREEZE_HELPER_H
 
 #include <sys/types.h>
+#include "contract.h"	/* written by the rig from src/scenarios/catalogue.ts */
 
 #define MNT "/mnt"
 #define DEV "/dev/vda"

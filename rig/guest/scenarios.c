@@ -21,9 +21,6 @@
 #include <unistd.h>
 #include "helper.h"
 
-#define BLOCK_MS	1200	/* "still blocked after at least 1 s frozen" */
-#define WAKE_MS		5000	/* how long a thawed writer may take, at most */
-#define TIMEOUT_S	2	/* the timeout the timeout scenarios request */
 #define NOBODY		65534
 
 /* Creates path (empty, fsync'ed) before a freeze; reports a failure. */
@@ -319,7 +316,7 @@ static void timeout_reset(void)
 		return;
 	t_frozen = now_ms();
 	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
-	for (i = 1; i <= 6; i++) {
+	for (i = 1; i <= HEARTBEAT_RESETS; i++) {
 		double wait = t_frozen + i * 1000.0 - now_ms();
 
 		if (wait > 0)
@@ -735,23 +732,10 @@ static void dmesg_clean(void)
 {
 }
 
+/* The table comes from the rig's catalogue (contract.h), so ids and budgets match the judge's. */
+#define SCENARIO_ROW(id, fn, budget_s) { id, fn, budget_s },
 const struct scenario scenarios[] = {
-	{ "freeze-thaw", freeze_thaw, 15 },
-	{ "writes-block", writes_block, 20 },
-	{ "metadata-blocks", metadata_blocks, 20 },
-	{ "reads-proceed", reads_proceed, 15 },
-	{ "errors", errors, 20 },
-	{ "timeout-fires", timeout_fires, 20 },
-	{ "timeout-reset", timeout_reset, 25 },
-	{ "timeout-compat-args", timeout_compat_args, 30 },
-	{ "self-deadlock-rescue", self_deadlock_rescue, 15 },
-	{ "thaw-timeout-race", thaw_timeout_race, 30 },
-	{ "legacy-xfs-ioctl", legacy_xfs_ioctl, 20 },
-	{ "umount-frozen", umount_frozen, 25 },
-	{ "freeze-under-load", freeze_under_load, 60 },
-	{ "snapshot-consistent", snapshot_consistent, 90 },
-	{ "no-device-writes", no_device_writes, 60 },
-	{ "dmesg-clean", dmesg_clean, 5 },
+	SCENARIO_TABLE(SCENARIO_ROW)
 	{ NULL, NULL, 0 },
 };
 

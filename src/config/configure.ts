@@ -69,6 +69,7 @@ export async function configureKernel(
       return `CONFIG_${b.symbol}: asked ${b.wanted}, got ${b.got}${why}`;
     });
     throw expectationError(`${bad.length} requested config symbol(s) did not stick after oldconfig`, {
+      stage: 'config',
       details,
       hint: `add the missing dependencies to a fragment in kernel-config/ (fragments: ${fragments.map((f) => f.name).join(', ')})`,
     });

@@ -29,14 +29,14 @@ export interface KitTree {
  * the dir, as with build dirs (a re-extracted tree's old mtimes would make
  * stale headers look current); a lock keeps two runs of a revision apart.
  */
-export function prepareGuestKit(layout: CacheLayout, tree: KitTree): Promise<GuestKit> {
+export function prepareGuestKit(layout: CacheLayout, tree: KitTree, contract: string): Promise<GuestKit> {
   const dir = join(tree.home, 'guest');
   return withLock(
     join(layout.locks, `guest-${tree.key}.lock`),
     async () => {
       await claimBuildDir(dir, tree.instance);
       const include = await installHeaders(tree.dir, dir);
-      return { include, helper: await buildHelper(join(dir, 'helper'), include) };
+      return { include, helper: await buildHelper(join(dir, 'helper'), contract, include) };
     },
     (pid) => say(`waiting for the guest helper of ${tree.key}: pid ${pid} is making it`),
   );

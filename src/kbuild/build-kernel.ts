@@ -175,6 +175,8 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
         ...summary.failures.slice(0, 4),
       ];
       throw expectationError(`the kernel build of ${o.tree.revision} failed (${summary.errors.length} errors)`, {
+        stage: 'build',
+        log: logFile,
         details,
         hint: `full log: ${logFile}\nreproduce: ${reproducer}`,
       });

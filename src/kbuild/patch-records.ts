@@ -13,7 +13,8 @@ export interface PatchRecord {
   applied: { fuzz: HunkReport[]; offsets: HunkReport[] };
   checkpatch: CheckpatchResult | { failed: string };
   /** --per-patch: the tree built with the stack up to and including this patch */
-  build?: { ok: boolean; seconds: number; compiled: number; error?: string };
+  /** stage: what failed, the configuration (a symbol did not stick) or the compile */
+  build?: { ok: boolean; seconds: number; compiled: number; error?: string; stage?: 'config' | 'build' };
 }
 
 /** What a revision changes against baseline's build. */

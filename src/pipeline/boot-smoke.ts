@@ -9,6 +9,7 @@ import { excerpt } from '../vm/console.ts';
 import { chooseAccel } from '../vm/accel.ts';
 import { shellLine } from '../util/shell.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
+import { guestContractHeader } from '../scenarios/catalogue.ts';
 
 export interface SmokeResult {
   release: string;
@@ -26,7 +27,7 @@ export async function bootSmoke(layout: CacheLayout, rec: BuildRecord, runDir: s
   await mkdir(runDir, { recursive: true });
   const bzImage = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
   const expectRelease = rec.kernel.version;
-  const { helper } = await prepareGuestKit(layout, rec.tree);
+  const { helper } = await prepareGuestKit(layout, rec.tree, guestContractHeader());
   const initrd = join(runDir, `${tag}-initramfs.cpio.gz`);
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper) }));
   const accel = await chooseAccel();

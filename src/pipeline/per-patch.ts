@@ -33,7 +33,8 @@ export async function buildPerPatch(o: BuildRevisionOptions): Promise<Pick<Patch
         out.push({ layer: p.layer, name: p.name, build: { ok: true, seconds: rec.durationSeconds, compiled: rec.compiled } });
       } catch (e) {
         if (!(e instanceof RigError) || e.kind !== 'expectation') throw e;
-        out.push({ layer: p.layer, name: p.name, build: { ok: false, seconds: (Date.now() - started) / 1000, compiled: 0, error: e.message } });
+        const error = e.stage === 'config' ? `config: ${[e.message, ...e.details].join('; ')}` : e.log ? `${e.message} (log: ${e.log})` : e.message;
+        out.push({ layer: p.layer, name: p.name, build: { ok: false, seconds: (Date.now() - started) / 1000, compiled: 0, error, ...(e.stage ? { stage: e.stage } : {}) } });
         break;
       }
     }

@@ -17,7 +17,7 @@ import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { patchRecords, revisionDelta } from '../kbuild/patch-records.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { cacheLine } from '../kbuild/ccache.ts';
-import type { ScenarioId } from '../scenarios/catalogue.ts';
+import { guestContractHeader, type ScenarioId } from '../scenarios/catalogue.ts';
 import type { ScenarioResult } from '../scenarios/judge.ts';
 import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport } from '../report/report-model.ts';
@@ -96,7 +96,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     // the guest helper is made while the kernel compiles: it needs only the patched tree
     let guestKit: Promise<GuestKit> | undefined;
     const onTree = (tree: WorkTree) => {
-      guestKit = prepareGuestKit(req.layout, tree);
+      guestKit = prepareGuestKit(req.layout, tree, guestContractHeader());
       guestKit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
     };
     const rec = rev.dir === revisionDir('baseline').dir ? base : await buildRevision({ ...buildOpts, revision: rev, onTree });
@@ -107,7 +107,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     const delta = revisionDelta(base, rec);
     for (const p of patches) {
       const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
-      sink.say(`${rev.name}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : 'DOES NOT BUILD'}` : ''}`);
+      sink.say(`${rev.name}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : p.build.stage === 'config' ? `CONFIG FAILS (${p.build.error})` : 'DOES NOT BUILD'}` : ''}`);
     }
     if (rev.name !== 'baseline') sink.say(`${rev.name}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
     sink.say(`${rec.revision}: ${buildLine(rec)}; its guests are booting`);

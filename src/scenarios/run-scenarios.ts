@@ -16,7 +16,7 @@ import { BackupHost } from './backup-host.ts';
 import { judge, type Check, type ScenarioResult } from './judge.ts';
 import { expectedFor } from './dmesg.ts';
 import { say } from '../util/progress.ts';
-import { SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
+import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
 import type { Manifest } from './manifest.ts';
 
 export interface BootRecord {
@@ -152,7 +152,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const selected = opts.scenarios ?? SCENARIOS;
   const dir = join(runDir, rec.revision);
   await mkdir(dir, { recursive: true });
-  const { helper } = await (opts.guestKit ?? prepareGuestKit(opts.layout, rec.tree));
+  const { helper } = await (opts.guestKit ?? prepareGuestKit(opts.layout, rec.tree, guestContractHeader()));
   const files = opts.workload
     ? [
         { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },

@@ -155,6 +155,7 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
       const err = await configureKernel(tree, out, [frag], () => {}).catch((e) => e);
       expect(err).toBeInstanceOf(RigError);
       expect(err.details.join('\n')).toMatch(/CONFIG_VIRTIO_BLK: asked y, got n; it needs CONFIG_BLK_DEV, which is off/);
+      expect(err.stage).toBe('config');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -50,10 +50,27 @@ describe('initramfs', () => {
     expect(names).toEqual(expect.arrayContaining(['opt', 'opt/work', 'opt/work/fsstress']));
   });
 
-  it('compiles the helper statically, warnings as errors', () => {
-    const args = helperCompileArgs('/o/h', '/b/usr/include');
+  it('compiles the helper statically, warnings as errors, with the generated contract.h', () => {
+    const args = helperCompileArgs('/o/h', '/k/contract-1', '/b/usr/include');
     expect(args.slice(0, 5)).toEqual(['-static', '-O2', '-Wall', '-Wextra', '-Werror']);
     expect(args).toContain('/b/usr/include');
+    expect(args.join(' ')).toContain('-I /k/contract-1');
+  });
+
+  it('keeps the guest contract in one place: the C sources define none of its numbers and take the scenario table from contract.h', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { HELPER_SOURCES, HELPER_HEADERS } = await import('../../src/guest/helper-build.ts');
+    const { guestContractHeader, SCENARIOS } = await import('../../src/scenarios/catalogue.ts');
+    const header = guestContractHeader();
+    const names = [...header.matchAll(/^#define (\w+)/gm)].map((m) => m[1]!).filter((n) => n !== 'FREEZE_RIG_CONTRACT_H');
+    expect(names).toEqual(['BLOCK_MS', 'WAKE_MS', 'TIMEOUT_S', 'HEARTBEAT_RESETS', 'SCENARIO_TABLE']);
+    for (const f of [...HELPER_SOURCES, ...HELPER_HEADERS]) {
+      const c = await readFile(f, 'utf8');
+      for (const n of names) expect(c, `${f} defines ${n} again`).not.toMatch(new RegExp(`#define\\s+${n}\\b`));
+      // no scenario id spelled out in C: the ids come from the table
+      for (const id of SCENARIOS) expect(c.includes(`{ "${id}"`), `${f} lists ${id}`).toBe(false);
+    }
+    for (const id of SCENARIOS) expect(header).toContain(`X("${id}", ${id.replace(/-/g, '_')}, `);
   });
 });
 
