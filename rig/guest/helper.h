@@ -5,7 +5,8 @@
  *   report.c         the result lines the host parses
  *   freeze-ops.c     freeze, thaw and reset through the revision's interface
  *   probes.c         real processes that do one file operation each
- *   scenarios.c      the scenario catalogue
+ *   scenarios.c      the scenario table (from contract.h) and the plain scenarios
+ *   timeouts.c       the timeout scenarios: expiry, reset, argument forms, rescue, race
  *   backup.c         the backup scenarios: snapshot while frozen, device writes
  *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
  *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
@@ -77,6 +78,21 @@ void host_open(void);
  * channel.
  */
 int host_ask(const char *what, const char *label, char *reply, size_t n);
+
+/* ---- scenarios.c: steps the scenario files share ---- */
+int prepare(const char *path, const char *data);
+int freeze_checked(const char *name, int fd, int seconds);
+int thaw_checked(const char *name, int fd);
+int freeze_after_prepare(const char *path, const char *data, int seconds);
+void writer_blocks_until_thaw(int fd, const char *path, int (*thaw)(int));
+int writable_within(const char *path, int ms);
+
+/* ---- timeouts.c ---- */
+void timeout_fires(void);
+void timeout_reset(void);
+void timeout_compat_args(void);
+void self_deadlock_rescue(void);
+void thaw_timeout_race(void);
 
 /* ---- backup.c ---- */
 void snapshot_consistent(void);

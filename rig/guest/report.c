@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -16,18 +17,79 @@ const char *fsname = "?";
 const char *current_scenario = "";
 double scenario_t0;
 
+/* s as the inside of a JSON string: quotes, backslashes and control characters escaped. */
+static size_t json_escape(char *out, size_t room, const char *s)
+{
+	size_t k = 0;
+
+	for (; s && *s && k + 7 < room; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = c;
+		} else if (c < 0x20) {
+			k += snprintf(out + k, room - k, "\\u%04x", c);
+		} else {
+			out[k++] = c;
+		}
+	}
+	return k;
+}
+
+/*
+ * printf for result lines, with one difference: every %s is written
+ * JSON-escaped, because every string the helper emits (a scenario id from
+ * the command line, a path, uname's version) sits inside a JSON string.
+ */
 void emit(const char *fmt, ...)
 {
-	char buf[1024];
-	int n;
+	char buf[1024], spec[16];
+	size_t n = sizeof(RESULT_PREFIX) - 1, len;
 	va_list ap;
 
-	n = snprintf(buf, sizeof(buf), RESULT_PREFIX);
+	memcpy(buf, RESULT_PREFIX, n);
 	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	while (*fmt && n < sizeof(buf) - 2) {
+		const char *start = fmt;
+		size_t room = sizeof(buf) - 1 - n;
+		int w = 0;
+
+		if (*fmt != '%') {
+			buf[n++] = *fmt++;
+			continue;
+		}
+		for (fmt++; *fmt && !strchr("diouxXfeEgGs%", *fmt); fmt++)
+			;
+		if (!*fmt || (len = fmt - start + 1) >= sizeof(spec))
+			break;
+		memcpy(spec, start, len);
+		spec[len] = 0;
+		switch (*fmt++) {
+		case 's':
+			w = json_escape(buf + n, room, va_arg(ap, const char *));
+			break;
+		case '%':
+			buf[n] = '%';
+			w = 1;
+			break;
+		case 'f': case 'e': case 'E': case 'g': case 'G':
+			w = snprintf(buf + n, room, spec, va_arg(ap, double));
+			break;
+		case 'd': case 'i':
+			w = strstr(spec, "ll") ? snprintf(buf + n, room, spec, va_arg(ap, long long)) :
+			    strchr(spec, 'l') ? snprintf(buf + n, room, spec, va_arg(ap, long)) :
+			    snprintf(buf + n, room, spec, va_arg(ap, int));
+			break;
+		default:	/* o u x X */
+			w = strstr(spec, "ll") ? snprintf(buf + n, room, spec, va_arg(ap, unsigned long long)) :
+			    strchr(spec, 'l') ? snprintf(buf + n, room, spec, va_arg(ap, unsigned long)) :
+			    snprintf(buf + n, room, spec, va_arg(ap, unsigned int));
+			break;
+		}
+		n += (size_t)w < room ? (size_t)w : room - 1;
+	}
 	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	if (write(1, buf, n) < 0)
 		_exit(3);
