@@ -1,3 +1,5 @@
+import { relative } from 'node:path';
+
 /**
  * Kernel make command lines, built as plain data (tested without running
  * anything). Configuring is the first stage that runs make; the kernel
@@ -34,11 +36,30 @@ export function compilerCommand(ccache = false): string {
 }
 
 /**
- * argv for `make`. KCONFIG_NOTIMESTAMP: no time of day in autoconf.h
- * (compat 0010), so that ccache hits across build dirs of one tree.
+ * The kernel's own build stamp: v2.6.27's commit date and build number 1,
+ * instead of the time of the build and a counter that grows with every link
+ * (scripts/mkcompile_h honours both). compile.h is then the same for every
+ * build of one tree, so init/version.c and what is made from vmlinux
+ * (kallsyms, the setup header) are served by ccache like any other unit.
+ */
+export const BUILD_STAMP = { KBUILD_BUILD_VERSION: '1', KBUILD_BUILD_TIMESTAMP: 'Thu Oct 9 22:13:53 UTC 2008' };
+
+/**
+ * argv for `make`: kbuild's second stage, run in the build dir with the
+ * source named relative to it (compat 0011), as the top Makefile would run
+ * it for O= but for the absolute path. Every -I option, source name,
+ * diagnostic and __FILE__ string then reads ../linux/... when the build dir
+ * sits beside its tree, the same for every revision, so ccache serves one
+ * revision's units to another and what it replays names no other tree.
+ * KCONFIG_NOTIMESTAMP: no time of day in autoconf.h (compat 0010); the build
+ * stamp above: none in compile.h.
  */
 export function makeArgs(s: MakeSpec): string[] {
-  const args = ['-C', s.srcDir, `O=${s.outDir}`, 'ARCH=x86_64', `CC=${compilerCommand(s.ccache)}`, 'HOSTCC=gcc', 'KCONFIG_NOTIMESTAMP=1'];
+  const stamp = Object.entries(BUILD_STAMP).map(([k, v]) => `${k}=${v}`);
+  const src = relative(s.outDir, s.srcDir) || '.';
+  // __FILE__ tree-relative (fs/buffer.c, as an in-tree build names it): what a BUG() or WARN() prints
+  const cc = `${compilerCommand(s.ccache)} -fmacro-prefix-map=${src}/=`;
+  const args = ['-C', s.outDir, '-f', `${src}/Makefile`, `KBUILD_SRC=${src}`, 'ARCH=x86_64', `CC=${cc}`, 'HOSTCC=gcc', 'KCONFIG_NOTIMESTAMP=1', ...stamp];
   if (s.jobs) args.push(`-j${s.jobs}`);
   if (s.verbose) args.push('V=1');
   for (const [k, v] of Object.entries(s.vars ?? {})) args.push(`${k}=${v}`);

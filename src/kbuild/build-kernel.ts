@@ -168,7 +168,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     }
     const cache = ccache ? cacheUse(await readFile(statsLog, 'utf8').catch(() => ''), o.tree.dir) : undefined;
     p.done(`${cache ? cacheLine(cache) : `${summary.compiled} compiled`}, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
-    const reproducer = `cd ${shellLine([o.tree.dir])} && make ${shellLine(argv.slice(2))}`;
+    const reproducer = `make ${shellLine(argv)}`;
     if (r.exitCode !== 0) {
       const details = [
         ...summary.errors.slice(0, 8).map((e) => `${e.file}:${e.line}:${e.column}: ${e.kind}: ${e.message}`),

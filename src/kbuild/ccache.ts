@@ -5,9 +5,10 @@
  */
 
 /**
- * One cache for every work tree: paths relative to the compiler's working
- * directory (the build dir, which sits beside its tree, so `../linux/...` is
- * the same for every revision), depend mode (no preprocessor run per miss: a
+ * One cache for every work tree: the compiler is given paths relative to its
+ * working directory, the build dir, which sits beside its tree (`../linux/...`
+ * is the same for every revision; see makeArgs), and base_dir rewrites any
+ * absolute path under the cache the same way; depend mode (no preprocessor run per miss: a
  * cold build measured 45.8 s against 55.2 s), no compression, and no veto on
  * headers generated moments before (every fresh build dir has them; without
  * this, depend mode misses all but 27 of 748 units). The stats log is

@@ -68,15 +68,19 @@ describe('kbuild logs (a real gcc 12 build of 2.6.27 + compat, allnoconfig + rig
 });
 
 describe('make command lines', () => {
-  it('builds out of tree with the gcc 12 flags inside CC', () => {
-    expect(makeArgs({ srcDir: '/t/linux', outDir: '/b/x', targets: ['bzImage'], jobs: 2, ccache: true })).toEqual([
+  it('builds out of tree, the source named relative to the build dir, with the gcc 12 flags inside CC', () => {
+    expect(makeArgs({ srcDir: '/t/k-generic-v2/linux', outDir: '/t/k-generic-v2/build-1', targets: ['bzImage'], jobs: 2, ccache: true })).toEqual([
       '-C',
-      '/t/linux',
-      'O=/b/x',
+      '/t/k-generic-v2/build-1',
+      '-f',
+      '../linux/Makefile',
+      'KBUILD_SRC=../linux',
       'ARCH=x86_64',
-      'CC=ccache gcc -fno-pie -no-pie -fno-stack-protector -fcf-protection=none -fgnu89-inline',
+      'CC=ccache gcc -fno-pie -no-pie -fno-stack-protector -fcf-protection=none -fgnu89-inline -fmacro-prefix-map=../linux/=',
       'HOSTCC=gcc',
       'KCONFIG_NOTIMESTAMP=1',
+      'KBUILD_BUILD_VERSION=1',
+      'KBUILD_BUILD_TIMESTAMP=Thu Oct 9 22:13:53 UTC 2008',
       '-j2',
       'bzImage',
     ]);
