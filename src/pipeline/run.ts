@@ -73,6 +73,13 @@ export interface RunOutcome {
   unbuildable: string[];
 }
 
+/** A revision built, with what was made beside it. */
+interface Built {
+  rec: BuildRecord;
+  steps: Awaited<ReturnType<typeof buildPerPatch>>;
+  guestKit?: Promise<GuestKit>;
+}
+
 const buildLine = (rec: BuildRecord) =>
   rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s${rec.cache ? ` (${cacheLine(rec.cache)})` : ''}`;
 
@@ -89,9 +96,20 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
   const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
   // Every revision is compared with baseline's build: warnings it adds, size it changes.
-  const base = await buildRevision({ ...buildOpts, revision: 'baseline' });
+  const base = buildRevision({ ...buildOpts, revision: 'baseline' });
+  // Builds form a chain of their own, one after another and at low priority
+  // (buildKernel runs make under nice 19), so that the next revision compiles
+  // while this one's guests run: the guests mostly sleep in their waits, and
+  // at nice 0 they keep the CPU whenever they need it.
+  const builds: Promise<Built>[] = [];
+  let chain: Promise<unknown> = base;
   for (const rev of revisions) {
-    const manifest = manifestOf(rev);
+    const built = chain.then(() => buildOne(rev));
+    built.catch(() => undefined); // awaited in order below
+    builds.push(built);
+    chain = built.catch(() => undefined);
+  }
+  async function buildOne(rev: Revision): Promise<Built> {
     const steps = req.perPatch ? await buildPerPatch({ ...buildOpts, revision: rev }) : [];
     // the guest helper is made while the kernel compiles: it needs only the patched tree
     let guestKit: Promise<GuestKit> | undefined;
@@ -99,12 +117,17 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       guestKit = prepareGuestKit(req.layout, tree, guestContractHeader());
       guestKit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
     };
-    const rec = rev.dir === revisionDir('baseline').dir ? base : await buildRevision({ ...buildOpts, revision: rev, onTree });
+    const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree });
+    return { rec, steps, guestKit };
+  }
+  for (const [i, rev] of revisions.entries()) {
+    const manifest = manifestOf(rev);
+    const { rec, steps, guestKit } = await builds[i]!;
     // checkpatch runs while the guests boot: the guests mostly wait
     const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workload: req.workload, vmsPerFs: req.vmsPerFs, guestKit });
     guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
     const patches = (await patchRecords(rec, rev.patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
-    const delta = revisionDelta(base, rec);
+    const delta = revisionDelta(await base, rec);
     for (const p of patches) {
       const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
       sink.say(`${rev.name}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : p.build.stage === 'config' ? `CONFIG FAILS (${p.build.error})` : 'DOES NOT BUILD'}` : ''}`);
