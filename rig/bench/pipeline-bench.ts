@@ -144,8 +144,9 @@ const fx = await buildRevision({ layout, revision: fixtureStack }); // on the de
 const fixtureCompiled = compiledBy(fx);
 const touched = own.flatMap((p) => patchTargets(p.text, p.strip).map((t) => t.path));
 const fixtureBound = await unitsIncluding(fx.outDir, fx.tree.dir, touched);
+const beyond = (fx.cache?.compiled ?? []).filter((u) => !fixtureBound.includes(u));
 console.log(`fixture bad-freeze-no-quiesce after generic-v2: ${fixtureCompiled} units compiled (${fx.cache?.compiled.join(', ')}); ` +
-  `${fixtureBound.length} units include what its patch touches (${[...new Set(touched)].join(', ')}), plus the version units kbuild always compiles`);
+  `${fixtureBound.length} units include what its patch touches (${[...new Set(touched)].join(', ')}); compiled beyond those: ${beyond.length ? beyond.join(', ') : 'none'}`);
 
 // 5. guest time per scenario against the waits the scenario requires (warm run).
 const perScenario: Record<string, { guestMs: number; requiredMs: number }> = {};
@@ -178,6 +179,7 @@ await writeJsonAtomic(out, {
   secondRevisionCompiled,
   fixtureCompiled,
   fixtureIncludingUnits: fixtureBound.length,
+  fixtureCompiledBeyond: beyond,
   scenarioOverheadRatio,
   scenarios: perScenario,
   exitCodes: { cold: cold.exitCode, warm: warm.exitCode, edit: edit.exitCode, default: dflt.exitCode },
