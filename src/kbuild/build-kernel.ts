@@ -17,6 +17,8 @@ import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnosti
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
 import { CCACHE_ENV, cacheLine, parseStatsLog, type CacheUse } from './ccache.ts';
+import { makeLineWithoutDir, seedBuildDir } from './seed.ts';
+import type { LoadedPatch } from '../tree/series.ts';
 
 export interface BuildRecord {
   kernel: { version: string; treeId: string };
@@ -50,6 +52,8 @@ export interface BuildRecord {
   make?: string[];
   /** make did not run: nothing it could redo (see upToDate) */
   upToDate?: boolean;
+  /** the build dir started as a copy of this revision's build (seed.ts) */
+  seededFrom?: string;
 }
 
 /**
@@ -93,6 +97,8 @@ export interface BuildOptions {
   /** default: when installed */
   ccache?: boolean;
   targets?: string[];
+  /** the tree's patches, with their texts: a fresh build dir may then be seeded (seed.ts) */
+  patches?: LoadedPatch[];
 }
 
 /** One build dir per (tree instance, config), beside its tree: the path from build dir to source is `../linux` for every revision. */
@@ -114,6 +120,16 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   const toolchain = await toolchainVersions();
   const ccache = o.ccache ?? toolchain.ccache !== 'not installed';
   const targets = o.targets ?? ['bzImage'];
+  // A fresh build dir of a fresh tree starts from a build of a prefix of its patches.
+  const seed =
+    !previous && o.patches && !(await exists(join(outDir, 'init', 'main.o')))
+      ? await seedBuildDir<BuildRecord>(o.layout, o.tree, o.patches, outDir, {
+          treeId: o.source.treeId,
+          configHash: cfgHash,
+          toolchain,
+          make: makeLineWithoutDir(makeArgs({ srcDir: o.tree.dir, outDir, targets, ccache })),
+        })
+      : undefined;
   // What configuring prints goes to build.log, which is only started once make is known to run.
   const configLog: string[] = [];
   let cfg: Awaited<ReturnType<typeof configureKernel>>;
@@ -195,12 +211,12 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     if (targets.includes('bzImage') && !arts.some((a) => a.name === 'bzImage')) {
       throw infraError(`make succeeded but ${join(outDir, 'arch/x86/boot/bzImage')} is missing`);
     }
-    // Only a record of this very tree instance describes the objects in outDir.
-    const sameTree = previous?.tree.instance === o.tree.instance;
+    // Only a record of this very tree instance, or the seed this dir was copied from, describes the objects in outDir.
+    const objectsFrom = previous?.tree.instance === o.tree.instance ? previous : seed;
     // (records written before paths were made tree-relative are normalised here)
-    const before = sameTree ? previous?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) })) : undefined;
+    const before = objectsFrom?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) }));
     const warnings = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
-    const warningsComplete = cold || (sameTree && previous?.warningsComplete === true);
+    const warningsComplete = cold || objectsFrom?.warningsComplete === true;
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },
       revision: o.tree.revision,
@@ -216,6 +232,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       // A no-change rebuild compiles nothing: keep the count of the last full build for progress.
       compiled: summary.compiled || previous?.compiled || 0,
       cache,
+      ...(seed ? { seededFrom: seed.revision } : {}),
       warningCount: warnings.length,
       warnings,
       warningsThisBuild: summary.warnings.length,

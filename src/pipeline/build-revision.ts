@@ -43,5 +43,5 @@ async function prepareAndBuild(
   }
   o.onTree?.(tree);
   const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
-  return buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs });
+  return buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs, patches: stack.patches });
 }

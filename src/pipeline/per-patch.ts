@@ -29,7 +29,7 @@ export async function buildPerPatch(o: BuildRevisionOptions): Promise<Pick<Patch
       const tree = await prepareWorkTree({ layout: o.layout, source, revision: stack.name, patches: stack.patches.slice(0, i + 1) });
       const started = Date.now();
       try {
-        const rec = await buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs });
+        const rec = await buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs, patches: stack.patches.slice(0, i + 1) });
         out.push({ layer: p.layer, name: p.name, build: { ok: true, seconds: rec.durationSeconds, compiled: rec.compiled } });
       } catch (e) {
         if (!(e instanceof RigError) || e.kind !== 'expectation') throw e;

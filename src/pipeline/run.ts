@@ -81,7 +81,9 @@ interface Built {
 }
 
 const buildLine = (rec: BuildRecord) =>
-  rec.upToDate ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)` : `built in ${rec.durationSeconds.toFixed(1)} s${rec.cache ? ` (${cacheLine(rec.cache)})` : ''}`;
+  rec.upToDate
+    ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)`
+    : `built in ${rec.durationSeconds.toFixed(1)} s${rec.cache ? ` (${cacheLine(rec.cache)}${rec.seededFrom ? `; the rest from ${rec.seededFrom}'s build` : ''})` : ''}`;
 
 export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOutcome> {
   // Every revision read and checked before anything is built.
@@ -96,7 +98,14 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
   const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
   // Every revision is compared with baseline's build: warnings it adds, size it changes.
-  const base = buildRevision({ ...buildOpts, revision: 'baseline' });
+  // the guest helper is made while the kernel compiles: it needs only the patched tree
+  const kits = new Map<string, Promise<GuestKit>>();
+  const onTree = (tree: WorkTree) => {
+    const kit = prepareGuestKit(req.layout, tree, guestContractHeader());
+    kit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
+    kits.set(tree.key, kit);
+  };
+  const base = buildRevision({ ...buildOpts, revision: 'baseline', onTree });
   // Builds form a chain of their own, one after another and at low priority
   // (buildKernel runs make under nice 19), so that the next revision compiles
   // while this one's guests run: the guests mostly sleep in their waits, and
@@ -111,14 +120,8 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   }
   async function buildOne(rev: Revision): Promise<Built> {
     const steps = req.perPatch ? await buildPerPatch({ ...buildOpts, revision: rev }) : [];
-    // the guest helper is made while the kernel compiles: it needs only the patched tree
-    let guestKit: Promise<GuestKit> | undefined;
-    const onTree = (tree: WorkTree) => {
-      guestKit = prepareGuestKit(req.layout, tree, guestContractHeader());
-      guestKit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
-    };
     const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree });
-    return { rec, steps, guestKit };
+    return { rec, steps, guestKit: kits.get(rec.tree.key) };
   }
   for (const [i, rev] of revisions.entries()) {
     const manifest = manifestOf(rev);

@@ -16,3 +16,6 @@ export async function claimBuildDir(outDir: string, instance: string): Promise<v
   await writeFile(ownerFile(outDir), instance);
 }
 
+/** Hands a build dir (a seeded copy) to a tree instance. */
+export const ownBuildDir = (outDir: string, instance: string) => writeFile(ownerFile(outDir), instance);
+

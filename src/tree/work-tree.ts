@@ -33,6 +33,8 @@ interface TreeState {
   revision: string;
   /** Changes whenever the tree is extracted anew: build dirs made from an older instance are stale. */
   instance: string;
+  /** when this instance was extracted: every file a patch touched is newer */
+  extractedAt?: string;
   applied: AppliedPatch[];
 }
 
@@ -49,6 +51,8 @@ export interface WorkTree {
   home: string;
   key: string;
   instance: string;
+  /** when this instance was extracted (ISO time): every file a patch touched is newer */
+  extractedAt?: string;
   revision: string;
   applied: AppliedPatch[];
   /** How it was obtained this time: for the log and the benchmark. */
@@ -183,7 +187,7 @@ export async function prepareWorkTree(o: PrepareOptions): Promise<WorkTree> {
     if (before) await restoreUnchanged(dir, before);
     state.status = 'ready';
     await writeJsonAtomic(stateFile, state);
-    return { dir, home: base, key, instance: state.instance, revision: o.revision, applied: state.applied, action, popped, pushed };
+    return { dir, home: base, key, instance: state.instance, extractedAt: state.extractedAt, revision: o.revision, applied: state.applied, action, popped, pushed };
   }, (pid) => say(`waiting for work tree ${key}, in use by pid ${pid}`));
 }
 
@@ -236,7 +240,7 @@ export function tarExtractArgs(source: Pick<CachedSource, 'tarball' | 'prefix'>,
 
 async function extract(source: CachedSource, base: string, dir: string, stateFile: string, revision: string): Promise<TreeState> {
   await mkdir(base, { recursive: true });
-  const busy: TreeState = { status: 'busy', sourceTreeId: source.treeId, revision, instance: randomUUID(), applied: [] };
+  const busy: TreeState = { status: 'busy', sourceTreeId: source.treeId, revision, instance: randomUUID(), extractedAt: new Date().toISOString(), applied: [] };
   await writeJsonAtomic(stateFile, busy);
   await rm(dir, { recursive: true, force: true });
   await rm(join(base, 'applied'), { recursive: true, force: true });

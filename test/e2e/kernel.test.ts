@@ -85,7 +85,7 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     expect((await buildRevision({ layout, revision: 'baseline' })).upToDate).toBe(true);
   }, 300_000);
 
-  it("serves another revision's unchanged units from ccache, and compiles every unit that includes a header it changed", async () => {
+  it("serves another revision's unchanged units (its build dir, ccache), and compiles every unit that includes a header it changed", async () => {
     // baseline plus one comment of fs/ext3/xattr.h, new on every run: no cache
     // entry can exist for the units that include it, so each must compile
     const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-hdr-rev-'));
@@ -113,6 +113,9 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
       await rm(join(layout.trees, `${source!.treeId.slice(0, 12)}-header-edit`), { recursive: true, force: true });
       const b = await buildRevision({ layout, revision: series });
       expect(b.tree.action).toBe('extracted');
+      // the new tree's build dir starts from baseline's build (its patches are a prefix)
+      expect(b.seededFrom).toBe('baseline');
+      expect(b.warningsComplete).toBe(true);
       expect(b.cache).toBeDefined();
       const dependents = await unitsIncluding(b.outDir, b.tree.dir, ['fs/ext3/xattr.h']);
       expect(dependents.length).toBeGreaterThanOrEqual(3);
@@ -125,7 +128,6 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
       const always = ['init/version.c', 'arch/x86/boot/version.c', 'drivers/char/consolemap_deftbl.c'];
       const others = b.cache!.compiled.filter((f) => f.endsWith('.c') && !dependents.includes(f));
       expect([...new Set(others)].filter((f) => !always.includes(f))).toEqual([]);
-      expect(b.cache!.hits).toBeGreaterThan(600);
     } finally {
       await rm(dir, { recursive: true, force: true });
       await rm(join(layout.trees, `${source!.treeId.slice(0, 12)}-header-edit`), { recursive: true, force: true });
