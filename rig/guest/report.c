@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -93,6 +94,13 @@ void emit(const char *fmt, ...)
 	buf[n++] = '\n';
 	if (write(1, buf, n) < 0)
 		_exit(3);
+	/*
+	 * Wait until the UART has sent the line: the kernel writes its own
+	 * messages to the port directly, and one caused by the scenario's next
+	 * call (XFS's "Disabling barriers" on the mount after a result) landed
+	 * inside an undelivered line and made it unreadable. Not a tty (a test): no wait.
+	 */
+	tcdrain(1);
 }
 
 void checkv(const char *name, int ret, int err, double ms, double value)
