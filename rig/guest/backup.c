@@ -96,8 +96,6 @@ static struct load *start_writers(const char *dir, pid_t pids[WRITERS])
 	for (w = 0; w < WRITERS; w++) {
 		pids[w] = fork();
 		if (pids[w] == 0) {
-			/* the load runs below the process that measures it (see LOAD_NICE) */
-			nice(LOAD_NICE);
 			writer(l, dir, w);
 			_exit(0);
 		}

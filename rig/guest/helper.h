@@ -20,14 +20,6 @@
 #define MNT "/mnt"
 #define DEV "/dev/vda"
 #define HOST_TTY "/dev/ttyS1"
-/*
- * The rig's own load processes (freeze-under-load, the backup writers) run
- * at this niceness: on the guest's one vCPU they would otherwise share it
- * equally with the process that freezes, asks the host and times what
- * it sees, and its 300 ms waits would end late. The load still keeps writes
- * and transactions in flight at every freeze.
- */
-#define LOAD_NICE 10
 
 /* ---- report.c ---- */
 extern const char *fsname;		/* "ext3" or "xfs" */

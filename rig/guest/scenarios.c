@@ -481,7 +481,6 @@ static void freeze_under_load(void)
 	for (i = 0; i < 3; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
-			nice(LOAD_NICE);
 			if (i < 2)
 				load_writer(l, i);
 			else
