@@ -190,18 +190,6 @@ static int write_dirty(const char *path)
 	return ok ? 0 : -1;
 }
 
-/* Asks the host; the check "ask-<what>-<label>" carries the outcome. */
-static int ask(const char *what, const char *label)
-{
-	char name[64], reply[128];
-	double ms;
-	int r = TIMED(&ms, host_ask(what, label, reply, sizeof(reply)));
-
-	snprintf(name, sizeof(name), "ask-%s-%s", what, label);
-	check(name, r, errno, ms);
-	return r;
-}
-
 /* ms until the writers complete another file, or -1 if they do not within WAKE_MS. */
 static double writers_wake(struct load *l, double since)
 {
@@ -241,7 +229,7 @@ void snapshot_consistent(void)
 		sleep_ms(CONTROL_GAP_MS);
 		report_files(l, dir, reported);
 		snprintf(label, sizeof(label), "control%d", i);
-		if (ask("snapshot", label) < 0)
+		if (ask_checked("snapshot", label) < 0)
 			goto out;
 	}
 	if (write_dirty(MNT "/snap/buffered") < 0) {
@@ -259,7 +247,7 @@ void snapshot_consistent(void)
 		goto out;
 	}
 	t_frozen = now_ms();
-	ask("snapshot", "frozen");
+	ask_checked("snapshot", "frozen");
 	t_thaw = now_ms();
 	check("frozen", 1, 0, t_thaw - t_frozen);
 	r = TIMED(&ms, thaw_fd(fd));
@@ -300,9 +288,9 @@ void no_device_writes(void)
 	}
 	t_frozen = now_ms();
 	before = completed(l);
-	if (ask("blockstats", "frozen") == 0) {
+	if (ask_checked("blockstats", "frozen") == 0) {
 		sleep_ms(HOLD_MS);
-		ask("blockstats", "thaw");
+		ask_checked("blockstats", "thaw");
 	}
 	/* v: files the writers completed while frozen (none, if they block) */
 	checkv("frozen", 1, 0, now_ms() - t_frozen, completed(l) - before);

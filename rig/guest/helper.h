@@ -6,7 +6,8 @@
  *   freeze-ops.c     freeze, thaw and reset through the revision's interface
  *   probes.c         real processes that do one file operation each
  *   scenarios.c      the scenario table (from contract.h) and the plain scenarios
- *   timeouts.c       the timeout scenarios: expiry, reset, argument forms, rescue, race
+ *   timeouts.c       the timeout scenarios: expiry, reset, argument forms, rescue, races
+ *   mounts.c         umount, remount and lazy umount of a frozen fs
  *   backup.c         the backup scenarios: snapshot while frozen, device writes
  *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
  *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
@@ -78,6 +79,8 @@ void host_open(void);
  * channel.
  */
 int host_ask(const char *what, const char *label, char *reply, size_t n);
+/* The same, reported as the check "ask-<what>-<label>". */
+int ask_checked(const char *what, const char *label);
 
 /* ---- scenarios.c: steps the scenario files share ---- */
 int prepare(const char *path, const char *data);
@@ -93,6 +96,13 @@ void timeout_reset(void);
 void timeout_compat_args(void);
 void self_deadlock_rescue(void);
 void thaw_timeout_race(void);
+void reset_at_expiry(void);
+
+/* ---- mounts.c ---- */
+void umount_frozen(void);
+void remount_frozen(void);
+void freeze_read_only(void);
+void lazy_umount_frozen(void);
 
 /* ---- backup.c ---- */
 void snapshot_consistent(void);

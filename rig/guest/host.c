@@ -91,3 +91,15 @@ int host_ask(const char *what, const char *label, char *reply, size_t n)
 		return errno = EIO, -1;
 	}
 }
+
+/* Asks the host; the check "ask-<what>-<label>" carries the outcome. */
+int ask_checked(const char *what, const char *label)
+{
+	char name[64], reply[128];
+	double ms;
+	int r = TIMED(&ms, host_ask(what, label, reply, sizeof(reply)));
+
+	snprintf(name, sizeof(name), "ask-%s-%s", what, label);
+	check(name, r, errno, ms);
+	return r;
+}

@@ -7,7 +7,8 @@
  *
  * Waits are the ones the issue's catalogue states (1 s blocked, 2 s
  * timeouts, a 1 s heartbeat); nothing sleeps longer than a check needs.
- * The timeout scenarios are in timeouts.c, the backup ones in backup.c.
+ * The timeout scenarios are in timeouts.c, the backup ones in backup.c,
+ * umount and remount of a frozen fs in mounts.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -291,96 +292,6 @@ static void legacy_xfs_ioctl(void)
 	if (r >= 0)
 		writer_blocks_until_thaw(fd, path, legacy_thaw);
 	close(fd);
-}
-
-/* Runs umount(MNT) or mount(DEV, MNT) in a child; see child_wait. */
-static int child_fs_call(char what, int *pfd_out)
-{
-	int pfd[2];
-
-	if (pipe(pfd) < 0)
-		return -1;
-	if (fork() == 0) {
-		int res[2];
-
-		close(pfd[0]);
-		res[0] = what == 'u' ? umount(MNT)
-				     : mount(DEV, MNT, getenv("FSTYPE"), MS_NOATIME, NULL);
-		res[1] = errno;
-		if (write(pfd[1], res, sizeof(res)) < 0)
-			_exit(2);
-		_exit(0);
-	}
-	close(pfd[1]);
-	*pfd_out = pfd[0];
-	return 0;
-}
-
-/* 1 and the call's ret/errno if it returned within ms; 0 if still blocked. */
-static int child_wait(int fd, int ms, int *ret, int *err)
-{
-	struct pollfd pl = { .fd = fd, .events = POLLIN };
-	double deadline = now_ms() + ms;
-	int res[2], r;
-
-	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
-	while ((r = poll(&pl, 1, ms)) == 0 && now_ms() < deadline)
-		ms = (int)(deadline - now_ms() + 0.999);
-	if (r != 1 || read(fd, res, sizeof(res)) != sizeof(res))
-		return 0;
-	*ret = res[0];
-	*err = res[1];
-	close(fd);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	return 1;
-}
-
-/*
- * umount-frozen: with no file open on it, umount a frozen fs. It may fail
- * (EBUSY) or wait for the thaw; it must succeed after the thaw, and the
- * fs must mount again. With a timeout on offer, the freeze asks for 3 s,
- * so that a umount that waits is ended by it rather than hanging.
- */
-static void umount_frozen(void)
-{
-	int fd = fs_open(), ufd, mfd, ret = 0, err = 0, done;
-	double t_frozen;
-
-	if (freeze_checked("freeze", fd, have_timeout ? 3 : 0) < 0) {
-		close(fd);
-		return;
-	}
-	close(fd);
-	t_frozen = now_ms();
-	if (child_fs_call('u', &ufd) < 0)
-		return;
-	done = child_wait(ufd, 1000, &ret, &err);
-	/* ret 1 = still blocked after 1 s: the umount waits */
-	if (done)
-		check("umount-while-frozen", ret, err, now_ms() - t_frozen);
-	else
-		check("umount-while-frozen", 1, 0, now_ms() - t_frozen);
-
-	if (done && ret < 0) {
-		fd = fs_open();
-		thaw_checked("thaw", fd);
-		close(fd);
-		ret = umount(MNT);
-		check("umount-after-thaw", ret, errno, 0);
-	} else if (!done) {
-		done = child_wait(ufd, have_timeout ? 6000 : 0, &ret, &err);
-		check("umount-after-thaw", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
-		if (!done)
-			return;		/* the fs is detached and frozen: nothing to remount */
-	} else if (have_timeout) {
-		/* umount succeeded while frozen: let the timeout thaw the orphan */
-		sleep_ms(3500 - (int)(now_ms() - t_frozen));
-	}
-	if (child_fs_call('m', &mfd) < 0)
-		return;
-	done = child_wait(mfd, 8000, &ret, &err);
-	check("mount-again", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
 }
 
 /* Processes that keep the fs busy; they count what they complete. */

@@ -12,10 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helper.h"
+
+/*
+ * The calling process's scheduling policy. Through the system call itself:
+ * musl's sched_setscheduler() always fails (ENOSYS), since POSIX means it
+ * for the whole process and Linux applies it to one thread.
+ */
+static int set_policy(int policy, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	return syscall(SYS_sched_setscheduler, 0, policy, &sp);
+}
 
 /*
  * timeout-fires: a 2 s timeout thaws the fs by itself; the blocked writer
@@ -147,22 +161,133 @@ void self_deadlock_rescue(void)
 }
 
 /*
- * thaw-timeout-race: four processes hammer FITHAW across the moment a
- * 2 s timeout expires, in three rounds shifted by 4 ms. Whoever wins,
- * the fs is thawed exactly once: at most one manual thaw succeeds, the
- * rest are EINVAL, and nothing hangs.
+ * The forced round of thaw-timeout-race: two thaws meet inside the running
+ * timeout. The work prints "freeze timeout on ... expired" and then sleeps
+ * in the thaw (ext3 writes its superblock synchronously, XFS its log).
+ * Thawer A waits in /proc/kmsg for that line and thaws at once, so its
+ * cancel_delayed_work_sync() takes the work's pending bit and sleeps until
+ * the work is done; thawer B, woken by A just before, thaws second and
+ * finds the bit taken. Both run SCHED_FIFO at one priority, so neither
+ * overtakes the other, and the work's barriers complete B before A: B runs
+ * first. A kernel that lets two such cancels run at once spins in B for a
+ * bit only A can clear, and A never gets the CPU on a kernel without
+ * preemption (ext3-v1's livelock); one that serialises them lets B wait.
+ * Reports each thaw's outcome and whether A saw the line.
+ */
+static void forced_thawer(int fd, int kfd, int wake_b, int report)
+{
+	char buf[1024], seen[2048] = "";
+	int r[3] = { -1, 0, 0 };	/* thaw's result, errno, 1 when the line was seen */
+	double deadline = now_ms() + TIMEOUT_S * 1000.0 + 3000;
+
+	set_policy(SCHED_FIFO, 10);
+	if (kfd >= 0) {
+		/* A: wait for the work's line; keep the tail of what was read, lines span reads */
+		while (!strstr(seen, "freeze timeout on") && now_ms() < deadline) {
+			struct pollfd pl = { .fd = kfd, .events = POLLIN };
+			ssize_t n;
+
+			/*
+			 * Short polls, not one long one: 2.6.27 wakes a reader of
+			 * /proc/kmsg from the next tick, and a tickless CPU may
+			 * have none for seconds (measured: 3 s late on ext3).
+			 */
+			int ready = poll(&pl, 1, 1);
+
+			if (ready < 0)
+				break;
+			if (ready == 0)
+				continue;
+			n = read(kfd, buf, sizeof(buf) - 1);
+			if (n <= 0)
+				break;
+			buf[n] = '\0';
+			if (strlen(seen) + n >= sizeof(seen))
+				memmove(seen, seen + strlen(seen) - 256, 257);
+			strcat(seen, buf);
+		}
+		r[2] = strstr(seen, "freeze timeout on") != NULL;
+		if (write(wake_b, "x", 1) < 0)
+			_exit(2);
+	} else {
+		/* B: woken by A, at A's priority, so A goes on into its thaw first */
+		struct pollfd pl = { .fd = wake_b, .events = POLLIN };
+
+		r[2] = poll(&pl, 1, TIMEOUT_S * 1000 + 4000) == 1;
+	}
+	r[0] = thaw_fd(fd);
+	r[1] = errno;
+	if (write(report, r, sizeof(r)) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+static void forced_round(int fd, const char *path, int round)
+{
+	int kfd, wake[2], rep[2], i, res[2][3] = { { -1, 0, 0 }, { -1, 0, 0 } };
+	double t_frozen;
+	char drain[1024];
+
+	/* the kernel's log from now on: drain what is there, then block for more */
+	kfd = open("/proc/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kfd < 0 || pipe(wake) < 0 || pipe(rep) < 0) {
+		checkv("forced-setup", -1, errno, 0, round);
+		return;
+	}
+	while (read(kfd, drain, sizeof(drain)) > 0)
+		;
+	fcntl(kfd, F_SETFL, 0);
+	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+		return;
+	t_frozen = now_ms();
+	if (fork() == 0)
+		forced_thawer(fd, kfd, wake[1], rep[1]);
+	if (fork() == 0)
+		forced_thawer(fd, -1, wake[0], rep[1]);
+	close(kfd);
+	close(rep[1]);
+	/* the two results, in the order they come; each says which thawer it is */
+	for (i = 0; i < 2; i++) {
+		struct pollfd pl = { .fd = rep[0], .events = POLLIN };
+		int r[3];
+
+		if (poll(&pl, 1, TIMEOUT_S * 1000 + 5000) != 1 || read(rep[0], r, sizeof(r)) != sizeof(r))
+			break;
+		memcpy(res[i], r, sizeof(r));
+	}
+	close(rep[0]);
+	close(wake[0]);
+	close(wake[1]);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	checkv("hammers-returned", i == 2, 0, now_ms() - t_frozen, round);
+	checkv("manual-thaws-succeeded", (res[0][0] == 0) + (res[1][0] == 0), 0, 0, round);
+	checkv("thaws-einval", (res[0][0] < 0 && res[0][1] == EINVAL) + (res[1][0] < 0 && res[1][1] == EINVAL), 0, 0, round);
+	checkv("thaws-other-errno", i - (res[0][0] == 0) - (res[1][0] == 0) -
+	       (res[0][0] < 0 && res[0][1] == EINVAL) - (res[1][0] < 0 && res[1][1] == EINVAL), 0, 0, round);
+	checkv("expiry-seen", res[0][2] && res[1][2], 0, 0, round);
+	checkv("thawed-after-race", writable_within(path, 1000), 0, 0, round);
+}
+
+/*
+ * thaw-timeout-race: four processes hammer the thaw across the moment a
+ * 2 s timeout expires, in three rounds shifted by 4 ms, then the forced
+ * round above makes the worst interleaving happen on purpose. Whoever wins,
+ * the fs is thawed exactly once: at most one manual thaw succeeds, the rest
+ * are EINVAL, and nothing hangs.
  */
 #define HAMMERS 4
+#define RACE_ROUNDS 3
 void thaw_timeout_race(void)
 {
-	static const int offsets_ms[] = { -4, 0, 4 };
+	static const int offsets_ms[RACE_ROUNDS] = { -4, 0, 4 };
 	const char *path = MNT "/race.dat";
 	int fd, round;
 
 	if (prepare(path, "") < 0)
 		return;
 	fd = fs_open();
-	for (round = 0; round < 3; round++) {
+	for (round = 0; round < RACE_ROUNDS; round++) {
 		int pfd[2], h, succeeded = 0, einval = 0, other = 0;
 		double t_frozen, start;
 
@@ -212,6 +337,66 @@ void thaw_timeout_race(void)
 		checkv("thaws-einval", einval, 0, 0, round);
 		checkv("thaws-other-errno", other, 0, 0, round);
 		checkv("thawed-after-race", writable_within(path, 1000), 0, 0, round);
+	}
+	if (round == RACE_ROUNDS)
+		forced_round(fd, path, RACE_ROUNDS);
+	close(fd);
+}
+
+/*
+ * reset-at-expiry: the heartbeat arrives in the moment the timer fires.
+ * The freezer sleeps until just before the deadline, then runs SCHED_FIFO
+ * and spins past it, so keventd cannot run the timeout's work before the
+ * reset: the timer has fired and its work is queued, not yet run. Each
+ * round resets a little later past the deadline (EXPIRY_LATE_MS), in case
+ * the guest's tick came late. The reset must still leave a timer: a writer
+ * blocked after it returns TIMEOUT_S after the reset.
+ */
+void reset_at_expiry(void)
+{
+	static const int late_ms[EXPIRY_ROUNDS] = EXPIRY_LATE_MS;
+	const char *path = MNT "/reset-at-expiry.dat";
+	int fd, round;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	for (round = 0; round < EXPIRY_ROUNDS; round++) {
+		struct probe p;
+		double t_call, t_frozen, t_reset, deadline, ms;
+		int r, e, done;
+
+		t_call = now_ms();
+		if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+			break;
+		/*
+		 * The kernel armed its timer somewhere inside the call (a freeze
+		 * under TCG takes up to ~150 ms): it fires between t_call and
+		 * t_frozen, + TIMEOUT_S. Spin across all of that.
+		 */
+		t_frozen = now_ms();
+		deadline = t_frozen + TIMEOUT_S * 1000.0;
+		sleep_ms((int)(t_call + TIMEOUT_S * 1000.0 - 30 - now_ms()));
+		/* under 300 ms: far below the 950 ms a second RT throttling allows */
+		set_policy(SCHED_FIFO, 50);
+		while (now_ms() < deadline + late_ms[round])
+			;
+		r = TIMED(&ms, reset_fd(fd, TIMEOUT_S));
+		e = errno;
+		t_reset = now_ms();
+		set_policy(SCHED_OTHER, 0);
+		/* ms: when the reset came, from the freeze (v: how late past the deadline) */
+		errno = e;
+		checkv("reset", r, e, t_reset - t_frozen, late_ms[round]);
+		probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+		done = probe_wait(&p, TIMEOUT_S * 1000 + 3000);
+		checkv("thawed-after-reset", done, 0, (done ? p.finished : now_ms()) - t_reset, round);
+		if (!done) {
+			/* the timer is gone: end the freeze by hand for the next round */
+			thaw_checked("thaw-by-hand", fd);
+			probe_wait(&p, WAKE_MS);
+		}
+		probe_reap(&p);
 	}
 	close(fd);
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
 import { DEFAULT_VMS_PER_FS } from '../scenarios/run-scenarios.ts';
 import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
-import type { ScenarioResult } from '../scenarios/judge.ts';
+import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { DEFAULT_REVISIONS, runPipeline } from '../pipeline/run.ts';
 import { expectationError, usageError } from '../errors.ts';
@@ -54,6 +54,10 @@ export function parseFilesystems(names?: string[]): FsName[] | undefined {
 /** One line per result, as a terminal shows it. Pure. */
 export function resultLine(r: ScenarioResult): string {
   const text = r.status === 'skip' ? r.expected : r.observed;
+  const standing = standingOf(r);
+  if (standing === 'known-failed') return `KNOWN ${r.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(21)} failed as its manifest's known issue says: ${text.split('\n')[0]!.slice(0, 120)}`;
+  if (standing === 'known-passed') return `FIXED ${r.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(21)} passed, but the manifest lists it as a known issue: update the manifest`;
+  if (r.known && r.status === 'pass') return `PASS  ${r.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(21)} an intermittent known issue (manifest) that did not show this run`;
   return `${r.status.toUpperCase().padEnd(5)} ${r.revision.padEnd(12)} ${r.fs.padEnd(5)} ${r.scenario.padEnd(21)} ${text.split('\n')[0]!.slice(0, 160)}`;
 }
 
@@ -93,6 +97,7 @@ export function registerRun(program: Command): void {
       const { report, runDir } = outcome;
       if (report.comparison.steps.length) console.log(comparisonText(report.comparison));
       console.log(`${countsLine(report.results)}  (report: ${join(runDir, 'report.html')})`);
+      if (outcome.knownFailed.length) console.log(`${outcome.knownFailed.length} known issue(s) failed as their manifests say (not counted against the verdict): ${outcome.knownFailed.map((r) => `${r.revision} ${r.fs} ${r.scenario}`).join(', ')}`);
       if (outcome.unbuildable.length) console.log(`does not build after: ${outcome.unbuildable.join(', ')}`);
       if (outcome.verdict === 'fail') {
         throw expectationError(`${outcome.missed.length + outcome.unbuildable.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `report.html, junit.xml, report.json and console logs in ${runDir}` });

@@ -18,7 +18,7 @@ import { patchRecords, revisionDelta } from '../kbuild/patch-records.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { cacheLine } from '../kbuild/ccache.ts';
 import { guestContractHeader, type ScenarioId } from '../scenarios/catalogue.ts';
-import type { ScenarioResult } from '../scenarios/judge.ts';
+import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
@@ -67,8 +67,10 @@ export interface RunOutcome {
   runDir: string;
   /** pass: every expectation met */
   verdict: 'pass' | 'fail';
-  /** scenarios that failed or erred */
+  /** scenarios that failed or erred, and known issues that did not reproduce */
   missed: ScenarioResult[];
+  /** known issues that failed as their manifest says */
+  knownFailed: ScenarioResult[];
   /** "revision: patch" that does not build on its own */
   unbuildable: string[];
 }
@@ -147,7 +149,9 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   }
   const final = report(true);
   await writeReport(req.runDir, final);
-  const missed = runs.flatMap((r) => r.results).filter((r) => r.status === 'fail' || r.status === 'error');
+  const all = runs.flatMap((r) => r.results);
+  const missed = all.filter((r) => ['missed', 'known-passed'].includes(standingOf(r)));
+  const knownFailed = all.filter((r) => standingOf(r) === 'known-failed');
   const unbuildable = runs.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
-  return { report: final, runDir: req.runDir, verdict: missed.length || unbuildable.length ? 'fail' : 'pass', missed, unbuildable };
+  return { report: final, runDir: req.runDir, verdict: missed.length || unbuildable.length ? 'fail' : 'pass', missed, knownFailed, unbuildable };
 }

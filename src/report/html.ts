@@ -23,7 +23,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .matrix td.st{text-align:center;font-weight:bold;width:34px}
-.pass{background:#2da44e;color:#fff}.fail{background:#cf222e;color:#fff}.error{background:#8250df;color:#fff}.skip{background:#eaeef2;color:#57606a}
+.pass{background:#2da44e;color:#fff}.fail{background:#cf222e;color:#fff}.error{background:#8250df;color:#fff}.known{background:#f2cc60;color:#24292f}.skip{background:#eaeef2;color:#57606a}
 .worse{color:#cf222e}.better{color:#1a7f37}.gained{color:#0969da}.lost{color:#9a6700}
 ul.changes{margin:4px 0 12px;padding-left:20px}pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:12px;max-height:360px}
 svg.timeline{display:block;margin:8px 0;background:#fff;border:1px solid #d0d7de}
@@ -54,11 +54,13 @@ function matrix(r: Report): string {
     const x = r.results.find((y) => y.revision === rev && y.fs === fs && y.scenario === s);
     if (!x) return '<td class="st"></td>';
     const tip = x.status === 'skip' ? x.expected : x.observed;
+    // a known issue's failure: marked apart from a regression, its evidence below
+    if (x.known && x.status === 'fail') return `<td class="st known" title="${esc(`known issue (manifest): ${tip}`.slice(0, 600))}">✗</td>`;
     return `<td class="st ${x.status}" title="${esc(tip.slice(0, 600))}">${MARK[x.status]}</td>`;
   };
   return `<table class="matrix"><tr><th rowspan="2">scenario</th>${revs.map((v) => `<th colspan="2">${esc(v)}</th>`).join('')}</tr><tr>${revs.map(() => FILESYSTEMS.map((f) => `<th>${f}</th>`).join('')).join('')}</tr>${scenarios
     .map((s) => `<tr><td>${esc(s)}</td>${revs.map((v) => FILESYSTEMS.map((f) => cell(v, f, s)).join('')).join('')}</tr>`)
-    .join('')}</table><p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail</span><span class="error">! error</span><span class="skip">– skip (not claimed by the revision)</span></p>`;
+    .join('')}</table><p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail</span><span class="known">✗ known issue (failed as its manifest says)</span><span class="error">! error</span><span class="skip">– skip (not claimed by the revision)</span></p>`;
 }
 
 function figures(r: Report): string {
@@ -93,14 +95,15 @@ function builds(r: Report): string {
 }
 
 function failure(x: ReportResult): string {
-  return `<details open><summary class="${x.status}">&nbsp;${x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p><b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
+  const known = x.known ? (x.status === 'fail' || x.knownIntermittent ? 'KNOWN ISSUE' : 'FIXED? (listed as a known issue, but passed: update the manifest)') : '';
+  return `<details open><summary class="${x.known && x.status === 'fail' ? 'known' : x.status}">&nbsp;${known || x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p>${x.known ? `<b>known issue (manifest):</b> ${esc(x.known)}<br>` : ''}<b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
     x.reproducer ? `<p><b>reproduce:</b></p><pre>${esc(x.reproducer)}</pre>` : ''
   }${x.console?.length ? `<pre>${esc(x.console.join('\n'))}</pre>` : ''}</details>`;
 }
 
 export function toHtml(r: Report): string {
   const c = counts(r.results);
-  const bad = r.results.filter((x) => x.status === 'fail' || x.status === 'error');
+  const bad = r.results.filter((x) => x.status === 'fail' || x.status === 'error' || (x.known && x.status === 'pass' && !x.knownIntermittent));
   const timelines = r.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip').map((x) => timelineSvg(x)).filter(Boolean);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>freeze-rig report: ${esc(r.revisions.map((v) => v.revision).join(', '))}</title>

@@ -16,10 +16,14 @@ export function counts(results: readonly { status: Status }[]): Record<Status, n
   return Object.fromEntries(STATUSES.map((s) => [s, results.filter((r) => r.status === s).length])) as Record<Status, number>;
 }
 
-/** "57 pass, 0 fail, 27 skip, 0 error": the line a run (or a merge) ends with. Pure. */
-export function countsLine(results: readonly { status: Status }[]): string {
+/**
+ * "57 pass, 2 fail (1 a known issue), 27 skip, 0 error": the line a run (or
+ * a merge) ends with. Pure.
+ */
+export function countsLine(results: readonly { status: Status; known?: string }[]): string {
   const c = counts(results);
-  return STATUSES.map((s) => `${c[s]} ${s}`).join(', ');
+  const known = results.filter((r) => r.known && r.status === 'fail').length;
+  return STATUSES.map((s) => `${c[s]} ${s}${s === 'fail' && known ? ` (${known} a known issue)` : ''}`).join(', ');
 }
 
 function reportPatch(p: PatchRecord): ReportPatch {

@@ -100,6 +100,21 @@ export class BackupHost {
         note: `flushes ${thaw.flushOperations - frozen.flushOperations}; wr_operations ${frozen.wrOperations} -> ${thaw.wrOperations}, wr_bytes ${frozen.wrBytes} -> ${thaw.wrBytes}`,
       });
     }
+    // a scenario's own frozen windows: "X" before, "X-end" after (remount-frozen)
+    for (const a of this.counters) {
+      const b = this.counters.find((c) => c.ask.scenario === a.ask.scenario && c.ask.label === `${a.ask.label}-end`);
+      if (!b) continue;
+      checks.push({
+        fs: this.fs,
+        scenario: a.ask.scenario,
+        name: `host-device-writes-${a.ask.label}`,
+        ret: b.wrOperations - a.wrOperations,
+        errno: 0,
+        ms: b.at - a.at,
+        v: b.wrBytes - a.wrBytes,
+        note: `flushes ${b.flushOperations - a.flushOperations}; wr_operations ${a.wrOperations} -> ${b.wrOperations}, wr_bytes ${a.wrBytes} -> ${b.wrBytes}`,
+      });
+    }
     return checks;
   }
 }

@@ -1,27 +1,7 @@
 import type { FsManifest } from './manifest.ts';
+import { SCENARIOS, type ScenarioId } from './ids.ts';
 
-/** The scenario ids, in the order the guest runs them. Stable: reports and CI key on them. */
-export const SCENARIOS = [
-  'freeze-thaw',
-  'writes-block',
-  'metadata-blocks',
-  'reads-proceed',
-  'errors',
-  'timeout-fires',
-  'timeout-reset',
-  'timeout-compat-args',
-  'self-deadlock-rescue',
-  'thaw-timeout-race',
-  'legacy-xfs-ioctl',
-  'umount-frozen',
-  'freeze-under-load',
-  'snapshot-consistent',
-  'no-device-writes',
-  'dmesg-clean',
-] as const;
-export type ScenarioId = (typeof SCENARIOS)[number];
-
-export const isScenario = (s: string): s is ScenarioId => (SCENARIOS as readonly string[]).includes(s);
+export { SCENARIOS, isScenario, type ScenarioId } from './ids.ts';
 
 /**
  * What the guest does that the judge relies on: one source of truth,
@@ -37,6 +17,14 @@ export const GUEST = {
   timeoutS: 2,
   /** timeout-reset: resets, one a second */
   heartbeatResets: 6,
+  /**
+   * The guest kernel reports a CPU stuck in the kernel after this long
+   * (kernel.softlockup_thresh, 60 by default): a livelock then ends the
+   * guest within a scenario's budget instead of at the host's wall.
+   */
+  softlockupS: 10,
+  /** reset-at-expiry: how far past the deadline each round resets, in ms */
+  expiryLateMs: [5, 20, 50],
 };
 
 /** The guest's watchdog per scenario, in seconds: past it the guest reports a hang and dumps blocked tasks. */
@@ -50,9 +38,13 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'timeout-reset': 25,
   'timeout-compat-args': 30,
   'self-deadlock-rescue': 15,
-  'thaw-timeout-race': 30,
+  'thaw-timeout-race': 40,
+  'reset-at-expiry': 40,
   'legacy-xfs-ioctl': 20,
   'umount-frozen': 25,
+  'remount-frozen': 30,
+  'freeze-read-only': 20,
+  'lazy-umount-frozen': 25,
   'freeze-under-load': 60,
   'snapshot-consistent': 90,
   'no-device-writes': 60,
@@ -73,6 +65,9 @@ export function guestContractHeader(): string {
     `#define WAKE_MS ${GUEST.wakeMs}`,
     `#define TIMEOUT_S ${GUEST.timeoutS}`,
     `#define HEARTBEAT_RESETS ${GUEST.heartbeatResets}`,
+    `#define SOFTLOCKUP_S ${GUEST.softlockupS}`,
+    `#define EXPIRY_ROUNDS ${GUEST.expiryLateMs.length}`,
+    `#define EXPIRY_LATE_MS { ${GUEST.expiryLateMs.join(', ')} }`,
     '/* X(id, function, watchdog budget in s), in the order the guest runs them */',
     `#define SCENARIO_TABLE(X) \\\n${SCENARIOS.map(row).join(' \\\n')}`,
     '#endif',
@@ -100,19 +95,20 @@ export const LIMITS = {
  * it runs. Decided from the manifest alone. Pure.
  */
 export function skipReason(fs: FsManifest | undefined, id: ScenarioId): string | undefined {
-  const known = fs?.knownIssues?.[id];
-  if (known) return `known issue (manifest): ${known}`;
   if (id === 'dmesg-clean') return undefined;
   if (id === 'legacy-xfs-ioctl') return fs?.legacyXfsIoctl ? undefined : 'the manifest says nothing about the legacy XFS ioctls';
   if (!fs?.iface) return `no freeze interface (manifest: ${fs?.why ?? 'none'})`;
-  if (id.startsWith('timeout-') || id === 'self-deadlock-rescue' || id === 'thaw-timeout-race') {
+  if (id.startsWith('timeout-') || id === 'self-deadlock-rescue' || id === 'thaw-timeout-race' || id === 'reset-at-expiry') {
     if (!fs.timeout) return 'no freeze timeout on this interface (manifest)';
-    if (id === 'timeout-reset' && !fs.timeout.reset) return 'no timeout reset on this interface (manifest)';
+    if ((id === 'timeout-reset' || id === 'reset-at-expiry') && !fs.timeout.reset) return 'no timeout reset on this interface (manifest)';
   }
   if (id === 'umount-frozen') {
     if (!fs.umountFrozen) return 'the manifest does not say what umount of a frozen fs does';
     if (fs.umountFrozen === 'hangs') return 'manifest: umount of a frozen fs blocks until a thaw that nothing could issue once the mount is gone, and there is no timeout to end it';
   }
+  if (id === 'remount-frozen' && !fs.remountFrozen) return 'the manifest does not say what a remount of a frozen fs does';
+  if (id === 'freeze-read-only' && !fs.freezeReadOnly) return 'the manifest does not say what a freeze of a read-only fs does';
+  if (id === 'lazy-umount-frozen' && !fs.lazyUmountFrozen) return 'the manifest does not say what a lazy umount of a frozen fs does';
   return undefined;
 }
 
@@ -132,9 +128,15 @@ export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
   'timeout-reset': GUEST.heartbeatResets * 1000 + GUEST.timeoutS * 1000,
   'timeout-compat-args': 4 * 1600,
   'self-deadlock-rescue': GUEST.timeoutS * 1000,
-  'thaw-timeout-race': 3 * (GUEST.timeoutS * 1000 + 60),
+  'thaw-timeout-race': 4 * (GUEST.timeoutS * 1000 + 60),
+  // each round: frozen until the deadline, then the timeout the reset set
+  'reset-at-expiry': GUEST.expiryLateMs.length * 2 * GUEST.timeoutS * 1000,
   'legacy-xfs-ioctl': GUEST.blockMs,
   'umount-frozen': 0,
+  // two remounts: each frozen until the remount returned or 1.2 s passed
+  'remount-frozen': 2 * GUEST.blockMs,
+  'freeze-read-only': GUEST.blockMs,
+  'lazy-umount-frozen': GUEST.timeoutS * 1000 + 1000,
   'freeze-under-load': 10 * 600,
   'snapshot-consistent': 3 * 300,
   'no-device-writes': 500 + 3000,
@@ -158,9 +160,13 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'timeout-reset': 8050,
     'timeout-compat-args': 6600,
     'self-deadlock-rescue': 2050,
-    'thaw-timeout-race': 6350,
+    'thaw-timeout-race': 8500,
+    'reset-at-expiry': 12300,
     'legacy-xfs-ioctl': 1250,
     'umount-frozen': 50,
+    'remount-frozen': 2700,
+    'freeze-read-only': 1400,
+    'lazy-umount-frozen': 3100,
     'freeze-under-load': 6250,
     'snapshot-consistent': 1800,
     'no-device-writes': 3600,
@@ -176,9 +182,13 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'timeout-reset': 8150,
     'timeout-compat-args': 6950,
     'self-deadlock-rescue': 2150,
-    'thaw-timeout-race': 6650,
+    'thaw-timeout-race': 8900,
+    'reset-at-expiry': 12600,
     'legacy-xfs-ioctl': 1350,
     'umount-frozen': 150,
+    'remount-frozen': 3000,
+    'freeze-read-only': 1500,
+    'lazy-umount-frozen': 3300,
     'freeze-under-load': 7300,
     'snapshot-consistent': 2300,
     'no-device-writes': 3750,
@@ -208,9 +218,25 @@ function longestFirst(ids: readonly ScenarioId[], k: number, ms: (id: ScenarioId
  * Splits the scenarios one guest of `fs` would run into at most `vms` groups
  * of about equal guest time (GUEST_MS, longest first onto the lightest
  * group), each group in catalogue order. A further guest is started only
- * where it shortens the longest group by more than its boot costs. Pure.
+ * where it shortens the longest group by more than its boot costs.
+ *
+ * A known issue (the manifest's) may hang or lock up its guest, and a guest
+ * runs nothing after that: each runs last, in a guest of its own while
+ * `vms` allows, else after the others of a group. Pure.
  */
-export function splitScenarios(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs' = 'ext3'): ScenarioId[][] {
+export function splitScenarios(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs' = 'ext3', known: readonly string[] = []): ScenarioId[][] {
+  const last = ids.filter((id) => known.includes(id));
+  if (!last.length) return splitPlain(ids, vms, fs);
+  const groups = splitPlain(ids.filter((id) => !known.includes(id)), Math.max(1, vms - last.length), fs).filter((g) => g.length);
+  const knownIn = (g: ScenarioId[]) => g.filter((id) => known.includes(id)).length;
+  for (const id of last) {
+    if (groups.length < vms) groups.push([id]);
+    else groups.reduce((min, g) => (knownIn(g) < knownIn(min) ? g : min)).push(id);
+  }
+  return groups;
+}
+
+function splitPlain(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs'): ScenarioId[][] {
   const ms = (id: ScenarioId) => GUEST_MS[fs][id];
   let best = longestFirst(ids, 1, ms);
   for (let k = 2; k <= vms; k++) {

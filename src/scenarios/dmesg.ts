@@ -42,7 +42,11 @@ export function expectedFor(p: ConsoleProblem, lines: string[], expected: Expect
  * dmesg-clean: no BUG, WARNING, oops, lockdep report, soft lockup or hung
  * task in the whole run, except reports the manifest expects and explains.
  */
-export function judgeDmesg(c: ConsoleFacts, expected: ExpectedReport[]) {
+/**
+ * `knownIn`: scenarios that are a known issue of the revision (manifest),
+ * whose own reports are that issue's evidence, judged in that scenario.
+ */
+export function judgeDmesg(c: ConsoleFacts, expected: ExpectedReport[], knownIn: readonly string[] = []) {
   const unexpected: string[] = [];
   const known: string[] = [];
   let console: string[] | undefined;
@@ -52,6 +56,7 @@ export function judgeDmesg(c: ConsoleFacts, expected: ExpectedReport[]) {
     const text = `${p.kind} during ${where}: ${p.text.trim()}${locks.length ? ` (held: ${locks.join(', ')})` : ''}`;
     const e = expectedFor(p, c.lines, expected);
     if (e) known.push(`${text} [expected: ${e.why}]`);
+    else if (knownIn.includes(where)) known.push(`${text} [the known issue of ${where}: judged there]`);
     else {
       unexpected.push(text);
       console ??= excerpt(c.lines, p.line, 5, 25);

@@ -1,5 +1,6 @@
 import { inputError } from '../errors.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
+import { isScenario, SCENARIOS } from './ids.ts';
 
 /**
  * What a revision offers and promises (patches/series/REV/manifest.json).
@@ -8,6 +9,9 @@ import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
  * name.
  */
 export type Outcome = string;
+
+/** What a remount of a frozen fs does: an outcome while frozen, or it waits for the thaw. */
+export type RemountOutcome = Outcome | 'waits-for-thaw';
 
 /** The argument forms of timeout-compat-args, and what each must do. */
 export const TIMEOUT_FORMS = ['zero', 'one', 'null', 'int1-garbage'] as const;
@@ -53,13 +57,26 @@ export interface FsManifest {
   legacyXfsIoctl?: 'works' | Outcome;
   /** umount of a frozen fs with no open files. "hangs" is not run: nothing could end it. */
   umountFrozen?: 'EBUSY' | 'waits-for-thaw' | 'hangs';
+  /**
+   * remount-frozen: what a remount of a frozen fs does, with its flags
+   * unchanged and with ro: an outcome while frozen ("0", "EBUSY") or
+   * "waits-for-thaw".
+   */
+  remountFrozen?: { same: RemountOutcome; ro: RemountOutcome };
+  /** freeze-read-only: a read-only fs frozen (the freeze's outcome), remounted rw, thawed. */
+  freezeReadOnly?: { freeze: Outcome; remountRw: RemountOutcome; thaw: Outcome };
+  /** lazy-umount-frozen: umount2(MNT_DETACH) of a frozen fs: "0" (and the fs thaws and mounts again) or its errno. */
+  lazyUmountFrozen?: Outcome;
   dmesg?: { expected: ExpectedReport[] };
   /**
-   * Scenarios this revision is known to fail for a reason outside the
-   * series (e.g. a bug of 2.6.27 itself), with that reason: not run, and
-   * reported as skipped with it. Never use it to hide a failure of the series.
+   * Scenarios this revision is known to fail, each with its evidence (the
+   * console lines, the analysis). They still run: a failure is reported as
+   * the known issue and does not fail the run; a pass fails it, since the
+   * manifest no longer tells the truth. An error of the rig is never excused.
+   * An intermittent one (a race the rig cannot force yet) may pass too: say
+   * so, with how often it showed.
    */
-  knownIssues?: Record<string, string>;
+  knownIssues?: Record<string, string | { why: string; intermittent: true }>;
 }
 
 export interface Manifest {
@@ -94,6 +111,11 @@ export function validateManifest(m: Manifest, where: string): void {
   for (const fs of FILESYSTEMS) {
     const f = m.filesystems[fs];
     if (!f) throw bad(`no entry for ${fs} in "filesystems"`);
+    for (const [id, issue] of Object.entries(f.knownIssues ?? {})) {
+      if (!isScenario(id)) throw bad(`${fs}: knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
+      const why = typeof issue === 'string' ? issue : isObject(issue) && issue.intermittent === true ? issue.why : undefined;
+      if (typeof why !== 'string' || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true }): what fails, the console lines, why`);
+    }
     if (f.iface === null) continue;
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);
     if (!f.errors) throw bad(`${fs}: an interface needs "errors"`);

@@ -9,11 +9,11 @@ import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
 import type { CacheLayout } from '../paths.ts';
-import { blockedTasksExcerpt, excerpt } from '../vm/console.ts';
+import { blockedTasksExcerpt, excerpt, stripTimestamp } from '../vm/console.ts';
 import { Qmp, writeCounters } from '../vm/qmp.ts';
 import { AskServer, askOf } from '../vm/host-channel.ts';
 import { BackupHost } from './backup-host.ts';
-import { judge, type Check, type ScenarioResult } from './judge.ts';
+import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge.ts';
 import { expectedFor } from './dmesg.ts';
 import { say } from '../util/progress.ts';
 import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
@@ -91,6 +91,20 @@ export function guestAppend(fs: FsName, manifest: Manifest, selected: readonly S
   ].join(' ');
 }
 
+/**
+ * Whether the console's report is the kernel's own account of why the guest
+ * stopped in a scenario: a CPU stuck in the kernel, an oops, a BUG, a panic.
+ * That is evidence about the kernel, so the scenario fails; anything else
+ * (the rig's wall, a silent guest, a panic because the helper itself died)
+ * stays an error of the rig. Pure.
+ */
+export function kernelStopped(p: { kind: string; text: string }, end: string): string | undefined {
+  if (p.kind === 'soft-lockup') return end === 'lockup' ? 'the kernel locked up (soft lockup; the guest was ended after its report)' : 'the kernel locked up (soft lockup)';
+  if (p.kind === 'panic') return /Attempted to kill init/.test(p.text) ? undefined : 'the kernel panicked';
+  if (p.kind === 'oops' || p.kind === 'bug') return `the kernel reported ${p.kind === 'oops' ? 'an oops' : 'a BUG'}`;
+  return undefined;
+}
+
 /** Guest checks from the console events. */
 const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) => e.data.event === 'check').map((e) => e.data as unknown as Check);
 
@@ -126,7 +140,10 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
         // the report that ended the guest: the first one after the start that the manifest does not explain
         const after = r.problems.filter((p) => p.line >= started.get(s)!);
         const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
-        const at = (after.find((p) => !expectedFor(p, r.lines, expected)) ?? after[0])?.line ?? r.lines.length - 1;
+        const first = after.find((p) => !expectedFor(p, r.lines, expected)) ?? after[0];
+        const at = first?.line ?? r.lines.length - 1;
+        const stuck = first && kernelStopped(first, r.end);
+        if (stuck) return { ...base, status: 'fail', expected: 'the scenario finishes', observed: `${stuck} during ${s}: ${stripTimestamp(first.text).trim()} (${ended})`, console: excerpt(r.lines, at, 8, 40) };
         return { ...base, status: 'error', expected: 'the scenario finishes', observed: `${ended} during ${s}`, console: excerpt(r.lines, at, 8, 32) };
       }
       const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `${ended} before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
@@ -134,8 +151,15 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     }
     const res = judge(revision, manifest, fs, s, checks, r);
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
-    // a result line the console garbled is the rig's problem, not the kernel's
     const done = r.events.find((e) => e.data.event === 'scenario-done' && e.data.scenario === s)?.line ?? Infinity;
+    // the kernel's own BUG or oops inside the scenario (its process was killed, its checks cut short): that is the result
+    const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
+    const crash = s === 'dmesg-clean' ? undefined : r.problems.find((p) => p.line >= (started.get(s) ?? Infinity) && p.line <= done && kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
+    if (crash && res.status !== 'skip') {
+      const judged = res.status === 'fail' ? `; ${res.observed}` : '';
+      return { ...res, status: 'fail', observed: `${kernelStopped(crash, r.end)} during ${s}: ${stripTimestamp(crash.text).trim()}${judged}`, console: excerpt(r.lines, crash.line, 8, 32) };
+    }
+    // a result line the console garbled is the rig's problem, not the kernel's
     const garbled = (r.malformed ?? []).filter((m) => m.line >= (started.get(s) ?? Infinity) && m.line <= done);
     if (res.status === 'fail' && garbled.length) {
       return { ...res, status: 'error', observed: `${res.observed}; but ${garbled.length} of the guest's result lines came out garbled on the console, so this cannot be judged`, console: garbled.map((m) => `line ${m.line + 1}: ${m.text}`) };
@@ -173,7 +197,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   // Each filesystem's scenarios split over parallel VMs: the guests mostly wait, so wall time follows the longest group.
   const filesystems = opts.filesystems ?? FILESYSTEMS;
   const plan = filesystems.flatMap((fs) => {
-    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs);
+    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, Object.keys(manifest.filesystems[fs]?.knownIssues ?? {}));
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
   });
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
@@ -258,7 +282,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
     if (dmesg.length) all.push(combineDmesg(dmesg));
     return selected.flatMap((s) => all.filter((x) => x.scenario === s));
   });
-  return { results, boots: perVm.map((p) => p.boot) };
+  return { results: withKnownIssues(manifest, results), boots: perVm.map((p) => p.boot) };
 }
 
 /** dmesg-clean over several guests of one filesystem: the first that is not clean, else all of them. Pure. */

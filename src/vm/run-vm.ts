@@ -20,7 +20,17 @@ export type VmEnd =
   /** QEMU exited without the guest finishing */
   | 'qemu-died'
   /** the guest stopped answering the host in a handshake: killed */
-  | 'handshake';
+  | 'handshake'
+  /** the kernel reported a CPU stuck in it (soft lockup): killed once its report was out */
+  | 'lockup';
+
+/**
+ * How long the host lets a guest go on after the kernel's soft lockup
+ * report, so that the report's stack trace reaches the console. On a
+ * uniprocessor guest without preemption nothing else runs again: the
+ * guest's own watchdog cannot end the scenario, only the host can.
+ */
+export const LOCKUP_GRACE_MS = 3000;
 
 export interface VmResult extends ParsedConsole {
   end: VmEnd;
@@ -73,6 +83,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   const wall = setTimeout(() => kill('timeout'), o.wallSeconds * 1000);
   o.signal?.addEventListener('abort', () => kill('handshake'), { once: true });
 
+  let lockup: ReturnType<typeof setTimeout> | undefined;
   child.stdout!.on('data', (d: Buffer) => {
     bytes += d.length;
     if (bytes > cap) return kill('overflow');
@@ -84,7 +95,9 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     for (const raw of parts) {
       const line = raw.replace(/\r$/, '');
       const before = state.events.length;
+      const problems = state.problems.length;
       parseConsoleLine(state, line, lines.length);
+      if (!lockup && state.problems.slice(problems).some((p) => p.kind === 'soft-lockup')) lockup = setTimeout(() => kill('lockup'), LOCKUP_GRACE_MS);
       lines.push(line);
       o.onLine?.(line);
       for (const ev of state.events.slice(before)) {
@@ -97,6 +110,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   const r = await child;
   clearTimeout(silence);
   clearTimeout(wall);
+  clearTimeout(lockup);
   if (pending) {
     parseConsoleLine(state, pending, lines.length);
     lines.push(pending);

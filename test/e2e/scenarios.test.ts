@@ -34,13 +34,39 @@ async function run(revision: string, scenarios?: readonly ScenarioId[], opts: Om
 }
 
 describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3 and XFS)', () => {
-  const fixtures = ['bad-freeze-does-not-block', 'bad-timeout-never-fires', 'bad-thaw-waits-for-timeout', 'bad-abi', 'bad-busy-fs', 'bad-freeze-holds-s-umount', 'bad-freeze-no-quiesce'];
+  const fixtures = ['bad-freeze-does-not-block', 'bad-timeout-never-fires', 'bad-thaw-waits-for-timeout', 'bad-abi', 'bad-busy-fs', 'bad-freeze-holds-s-umount', 'bad-freeze-no-quiesce', 'bad-lazy-umount-refused'];
 
-  it('has a known-bad fixture for every scenario', async () => {
-    const broken = new Set<string>();
+  // scenarios that a real revision fails for real (its manifest's known issue), proven below instead of by a fixture
+  const realFailures: Record<string, { revision: string; fs: ('ext3' | 'xfs')[]; shows: Record<string, RegExp> }> = {
+    'reset-at-expiry': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /the reset lost the timer/, xfs: /the reset lost the timer/ } },
+    'remount-frozen': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^hung: no return within 30 s/, xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
+    'freeze-read-only': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^the kernel reported a BUG during freeze-read-only: kernel BUG at fs\/jbd\/transaction.c/, xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
+  };
+
+  it('has a known-bad fixture, or a real revision that really fails it, for every scenario', async () => {
+    const broken = new Set<string>(Object.keys(realFailures));
     for (const f of fixtures) for (const s of manifestOf(await loadRevision(repoPath('test/fixtures/series', f))).breaks ?? []) broken.add(s);
     expect(SCENARIOS.filter((s) => !broken.has(s))).toEqual([]);
   });
+
+  it.each(Object.entries(realFailures))('flags %s on the revision that fails it for real, as its manifest says', async (scenario, { revision, fs, shows }) => {
+    const r = await run(revision, [scenario as ScenarioId], { filesystems: fs });
+    for (const f of fs) {
+      expect(r.by(f, scenario), `${f} ${scenario}\n${r.table}`).toMatchObject({ status: 'fail', known: expect.any(String) });
+      expect(r.by(f, scenario).observed).toMatch(shows[f]!);
+    }
+    expect(liveCount()).toBe(0);
+  }, 300_000);
+
+  it("flags ext3-v1's thaw livelock every run: the forced round, the kernel's soft lockup report, the guest ended seconds after it", async () => {
+    const r = await run('ext3-v1', ['thaw-timeout-race'], { filesystems: ['ext3'] });
+    const x = r.by('ext3', 'thaw-timeout-race');
+    expect(x, r.table).toMatchObject({ status: 'fail', known: expect.any(String) });
+    expect(x.observed).toMatch(/^the kernel locked up \(soft lockup; the guest was ended after its report\) during thaw-timeout-race: BUG: soft lockup - CPU#0 stuck for \d+s!/);
+    expect(x.console!.join('\n')).toMatch(/cancel_delayed_work_sync[\s\S]*ext3_ioctl/);
+    expect(r.boots[0]!.end).toBe('lockup');
+    expect(liveCount()).toBe(0);
+  }, 300_000);
 
   it.each(fixtures)('flags the known-bad fixture %s in every scenario it breaks', async (name) => {
     const manifest = manifestOf(await loadRevision(repoPath('test/fixtures/series', name)));

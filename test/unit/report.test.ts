@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finishReport } from '../../src/report/report-model.ts';
+import { countsLine, finishReport } from '../../src/report/report-model.ts';
 import { REPORT_FORMAT, type Report, type ReportResult, type ReportRevision } from '../../src/report/report-types.ts';
 import { schemaErrors } from '../../src/report/validate.ts';
 import { compareReports, comparisonText, regressions } from '../../src/report/compare.ts';
@@ -129,6 +129,22 @@ describe('junit.xml', () => {
     const r = await validate(xml);
     expect(r.stderr).toContain('validates');
     expect(r.exitCode).toBe(0);
+  });
+
+  it("shows a known issue's failure as skipped with its evidence, counts it so, and still validates", async () => {
+    const known = 'EXT3_IOC_THAW livelocks: soft lockup in ext3_ioctl';
+    const r0 = sample();
+    const r1 = { ...r0, results: r0.results.map((x) => (x.revision === 'baseline' && x.fs === 'ext3' && x.scenario === 'writes-block' ? { ...x, known, console: ['BUG: soft lockup'] } : x)) };
+    const xml = toJunit(r1);
+    expect(xml).toContain('<skipped message="known issue (manifest), failed as expected: writes-block observed"/>');
+    expect(xml).toMatch(/<system-out>known issue: EXT3_IOC_THAW livelocks[^<]*\nexpected: writes-block expected\nobserved: writes-block observed\nconsole:\nBUG: soft lockup<\/system-out>/);
+    expect(xml).toMatch(/<testsuite name="baseline.ext3" [^>]*failures="0" errors="0" skipped="2"/);
+    expect((await validate(xml)).exitCode).toBe(0);
+    expect(countsLine(r1.results)).toBe('4 pass, 1 fail (1 a known issue), 2 skip, 1 error');
+    expect(schemaErrors(r1)).toEqual([]);
+    const html = toHtml(r1);
+    expect(html).toContain('<td class="st known" title="known issue (manifest): writes-block observed">✗</td>');
+    expect(html).toContain('KNOWN ISSUE baseline ext3 writes-block');
   });
 
   it('is checked for real: a testsuite without its counts does not validate', async () => {

@@ -1,0 +1,323 @@
+/*
+ * umount and remount of a frozen filesystem: umount-frozen, remount-frozen,
+ * lazy-umount-frozen. Every mount call that may block runs in a child, so
+ * the scenario can say "still blocked after 1.2 s" and go on to thaw; a
+ * thaw that never returns is left to the guest's watchdog, which reports
+ * the hang with the kernel's stacks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+
+/* The flags the fs is mounted with (freeze-helper.c mounts it so). */
+#define MNT_FLAGS	MS_NOATIME
+
+/*
+ * Runs umount(MNT) ('u'), mount(DEV, MNT) ('m') or a remount of MNT with
+ * `flags` ('r') in a child; see child_wait.
+ */
+static int child_fs_call(char what, unsigned long flags, int *pfd_out)
+{
+	int pfd[2];
+
+	if (pipe(pfd) < 0)
+		return -1;
+	if (fork() == 0) {
+		int res[2];
+
+		close(pfd[0]);
+		res[0] = what == 'u' ? umount(MNT)
+		       : what == 'm' ? mount(DEV, MNT, getenv("FSTYPE"), MNT_FLAGS, NULL)
+				     : mount(DEV, MNT, getenv("FSTYPE"), MS_REMOUNT | flags, NULL);
+		res[1] = errno;
+		if (write(pfd[1], res, sizeof(res)) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	*pfd_out = pfd[0];
+	return 0;
+}
+
+/* 1 and the call's ret/errno if it returned within ms; 0 if still blocked. */
+static int child_wait(int fd, int ms, int *ret, int *err)
+{
+	struct pollfd pl = { .fd = fd, .events = POLLIN };
+	double deadline = now_ms() + ms;
+	int res[2], r;
+
+	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
+	while ((r = poll(&pl, 1, ms)) == 0 && now_ms() < deadline)
+		ms = (int)(deadline - now_ms() + 0.999);
+	if (r != 1 || read(fd, res, sizeof(res)) != sizeof(res))
+		return 0;
+	*ret = res[0];
+	*err = res[1];
+	close(fd);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return 1;
+}
+
+/*
+ * umount-frozen: with no file open on it, umount a frozen fs. It may fail
+ * (EBUSY) or wait for the thaw; it must succeed after the thaw, and the
+ * fs must mount again. With a timeout on offer, the freeze asks for 3 s,
+ * so that a umount that waits is ended by it rather than hanging.
+ */
+void umount_frozen(void)
+{
+	int fd = fs_open(), ufd, mfd, ret = 0, err = 0, done;
+	double t_frozen;
+
+	if (freeze_checked("freeze", fd, have_timeout ? 3 : 0) < 0) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	t_frozen = now_ms();
+	if (child_fs_call('u', 0, &ufd) < 0)
+		return;
+	done = child_wait(ufd, 1000, &ret, &err);
+	/* ret 1 = still blocked after 1 s: the umount waits */
+	if (done)
+		check("umount-while-frozen", ret, err, now_ms() - t_frozen);
+	else
+		check("umount-while-frozen", 1, 0, now_ms() - t_frozen);
+
+	if (done && ret < 0) {
+		fd = fs_open();
+		thaw_checked("thaw", fd);
+		close(fd);
+		ret = umount(MNT);
+		check("umount-after-thaw", ret, errno, 0);
+	} else if (!done) {
+		done = child_wait(ufd, have_timeout ? 6000 : 0, &ret, &err);
+		check("umount-after-thaw", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+		if (!done)
+			return;		/* the fs is detached and frozen: nothing to remount */
+	} else if (have_timeout) {
+		/* umount succeeded while frozen: let the timeout thaw the orphan */
+		sleep_ms(3500 - (int)(now_ms() - t_frozen));
+	}
+	if (child_fs_call('m', 0, &mfd) < 0)
+		return;
+	done = child_wait(mfd, 8000, &ret, &err);
+	check("mount-again", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+}
+
+/*
+ * 1 when MNT is mounted read-only, from /proc/mounts: statvfs() cannot say
+ * on 2.6.27, whose statfs has no f_flags yet (2.6.36).
+ */
+static int read_only(void)
+{
+	char dev[64], dir[64], type[32], opts[256];
+	int ro = 0;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	while (f && fscanf(f, "%63s %63s %31s %255s %*d %*d", dev, dir, type, opts) == 4)
+		if (strcmp(dir, MNT) == 0)
+			ro = strncmp(opts, "ro", 2) == 0 && (opts[2] == ',' || opts[2] == '\0');
+	if (f)
+		fclose(f);
+	return ro;
+}
+
+/* 1 when a write + fsync of path succeeds within ms (writable_within only says it returned). */
+static int written_within(const char *path, int ms)
+{
+	struct probe p;
+	int ok;
+
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	ok = probe_wait(&p, ms) && p.ok;
+	probe_reap(&p);
+	return ok;
+}
+
+/*
+ * One remount of the frozen fs, named `label`: the host reads the device's
+ * write counters before it and again once it returned or 1.2 s passed,
+ * both while frozen; then the fs is thawed and a remount still blocked is
+ * given WAKE_MS more. Reports:
+ *   remount-L-returned   1 if it returned while frozen (ms: when)
+ *   remount-L            its result, whenever it came (v: 1 while frozen)
+ *   thaw-L               the thaw's result and time
+ */
+static void remount_while_frozen(int fd, const char *label, unsigned long flags)
+{
+	char name[64], before[48], after[56];
+	double t0, t_thaw;
+	int pfd, ret = 0, err = 0, done;
+
+	snprintf(before, sizeof(before), "remount-%s", label);
+	snprintf(after, sizeof(after), "remount-%s-end", label);
+	ask_checked("blockstats", before);
+	t0 = now_ms();
+	if (child_fs_call('r', flags, &pfd) < 0)
+		return;
+	done = child_wait(pfd, BLOCK_MS, &ret, &err);
+	snprintf(name, sizeof(name), "remount-%s-returned", label);
+	check(name, done, 0, now_ms() - t0);
+	ask_checked("blockstats", after);
+	snprintf(name, sizeof(name), "thaw-%s", label);
+	t_thaw = now_ms();
+	thaw_checked(name, fd);
+	if (!done && !child_wait(pfd, WAKE_MS, &ret, &err)) {
+		ret = -1;
+		err = ETIMEDOUT;
+	}
+	snprintf(name, sizeof(name), "remount-%s", label);
+	checkv(name, ret, err, now_ms() - (done ? t0 : t_thaw), done);
+}
+
+/*
+ * Back to read-write, as the next step and scenario expect; reported when
+ * it fails or blocks (in a child: a kernel that leaked s_umount blocks it
+ * for ever).
+ */
+static void back_to_rw(void)
+{
+	int pfd, ret = 0, err = 0;
+
+	if (!read_only() || child_fs_call('r', MNT_FLAGS, &pfd) < 0)
+		return;
+	if (!child_wait(pfd, BLOCK_MS, &ret, &err)) {
+		ret = -1;
+		err = ETIMEDOUT;
+	}
+	if (ret < 0)
+		check("remount-rw-again", ret, err, 0);
+}
+
+/*
+ * remount-frozen: a remount with the flags the fs has, and remount,ro, each
+ * of a frozen fs. Each freeze asks for a 6 s timeout where there is one, as
+ * a safety net: the thaw by hand comes after ~1.5 s. The manifest says what
+ * each remount does (an errno, or waits for the thaw); nothing may reach
+ * the device while frozen, and every thaw must return.
+ */
+void remount_frozen(void)
+{
+	const char *path = MNT "/remount.dat";
+	int fd;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze-same", fd, have_timeout ? 3 * TIMEOUT_S : 0) == 0)
+		remount_while_frozen(fd, "same", MNT_FLAGS);
+	check("writable-after-same", written_within(path, 1000), 0, 0);
+
+	if (freeze_checked("freeze-ro", fd, have_timeout ? 3 * TIMEOUT_S : 0) == 0)
+		remount_while_frozen(fd, "ro", MNT_FLAGS | MS_RDONLY);
+	check("read-only-after-ro", read_only(), 0, 0);
+	back_to_rw();
+	check("writable-after-ro", written_within(path, 1000), 0, 0);
+	close(fd);
+}
+
+
+/*
+ * freeze-read-only: a read-only fs frozen, remounted rw while frozen, and
+ * thawed. The manifest says what the freeze, the remount and the thaw do;
+ * nothing may reach the device while frozen, and the fs must be writable
+ * after.
+ */
+void freeze_read_only(void)
+{
+	const char *path = MNT "/read-only.dat";
+	int fd, r;
+
+	if (prepare(path, "") < 0)
+		return;
+	fd = fs_open();
+	r = mount(DEV, MNT, getenv("FSTYPE"), MS_REMOUNT | MNT_FLAGS | MS_RDONLY, NULL);
+	check("remount-ro", r, errno, 0);
+	if (r == 0) {
+		if (freeze_checked("freeze", fd, have_timeout ? 3 * TIMEOUT_S : 0) == 0)
+			remount_while_frozen(fd, "rw", MNT_FLAGS);
+		back_to_rw();
+	}
+	check("writable-after", written_within(path, 1000), 0, 0);
+	close(fd);
+}
+
+/*
+ * lazy-umount-frozen: freeze, detach the mount (umount2 MNT_DETACH), close
+ * the last fd, so that only the freeze keeps the superblock; then the
+ * timeout thaws it (where there is none, the thaw comes through the fd
+ * before it is closed). No oops, no use after free (the debug kernel's
+ * object and slab checks watch), and the disk mounts again with the file
+ * written before the freeze.
+ */
+void lazy_umount_frozen(void)
+{
+	const char *path = MNT "/lazy.dat";
+	int fd, mfd, go[2], r, ret = 0, err = 0, done;
+	double t_frozen, ms;
+	pid_t pid;
+
+	if (prepare(path, "lazy") < 0)
+		return;
+	fd = fs_open();
+	if (freeze_checked("freeze", fd, have_timeout ? TIMEOUT_S : 0) < 0) {
+		close(fd);
+		return;
+	}
+	t_frozen = now_ms();
+	r = TIMED(&ms, umount2(MNT, MNT_DETACH));
+	check("lazy-umount", r, errno, ms);
+	if (r < 0) {
+		thaw_checked("thaw", fd);
+		close(fd);
+		return;
+	}
+	if (!have_timeout)
+		thaw_checked("thaw-detached", fd);
+	/*
+	 * The last reference to the detached mount goes with this close: in a
+	 * child, since a kernel that keeps s_umount across the freeze blocks
+	 * the last mntput until the thaw.
+	 */
+	if (pipe(go) < 0) {
+		check("setup", -1, errno, 0);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* closes its copy once the parent's is gone: this one is the last */
+		char c;
+
+		close(go[1]);
+		_exit(read(go[0], &c, 1) != 1 || close(fd) < 0);
+	}
+	close(go[0]);
+	close(fd);
+	if (write(go[1], "x", 1) < 0)
+		check("setup", -1, errno, 0);
+	close(go[1]);
+	done = 0;
+	for (r = 0; r < (TIMEOUT_S * 1000 + 3000) / 10 && !done; r++) {
+		done = waitpid(pid, NULL, WNOHANG) == pid;
+		if (!done)
+			sleep_ms(10);
+	}
+	check("last-close-returned", done, 0, now_ms() - t_frozen);
+	if (have_timeout)
+		sleep_ms((int)(t_frozen + TIMEOUT_S * 1000 + 1000 - now_ms()));
+	if (child_fs_call('m', 0, &mfd) < 0)
+		return;
+	done = child_wait(mfd, 8000, &ret, &err);
+	check("mount-again", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+	if (done && ret == 0)
+		check("file-intact", file_equals(path, "lazy"), 0, 0);
+}
