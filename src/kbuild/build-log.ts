@@ -34,6 +34,12 @@ export function emptySummary(): BuildLogSummary {
 
 const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
 const STEP = /^ {2}([A-Z][A-Z0-9_]*(?: \[M\])?) +(\S.*)$/;
+/**
+ * The assembler's errors (gas): a line but no column, "Error:" capitalised.
+ * Its warnings ("no instruction mnemonic suffix", hundreds per build from
+ * 2.6.27's bitops.h) are not counted: they would drown the compiler's.
+ */
+const AS_ERROR = /^(.+?):(\d+): Error: (.*)$/;
 /** ld's own warnings: no line or column; the object (or ld) stands as the file. */
 const LD_WARNING = /^(?:\/usr\/bin\/)?ld: (?:(.+?): )?warning: (.*)$/;
 
@@ -77,6 +83,11 @@ export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string
     };
     (d.kind === 'warning' ? s.warnings : s.errors).push(d);
     return d.kind;
+  }
+  m = AS_ERROR.exec(line);
+  if (m) {
+    s.errors.push({ file: relativeTo(m[1]!, srcDir), line: Number(m[2]), column: 0, kind: 'error', message: m[3]! });
+    return 'error';
   }
   m = LD_WARNING.exec(line);
   if (m) {

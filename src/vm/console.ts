@@ -5,7 +5,7 @@
  */
 export const RESULT_PREFIX = '@freeze-rig ';
 
-export type ProblemKind = 'panic' | 'oops' | 'bug' | 'lockdep' | 'soft-lockup' | 'hung-task' | 'warning';
+export type ProblemKind = 'panic' | 'oops' | 'bug' | 'lockdep' | 'soft-lockup' | 'hung-task' | 'object-debug' | 'slab' | 'warning';
 
 export interface ConsoleProblem {
   kind: ProblemKind;
@@ -26,6 +26,10 @@ const PATTERNS: [ProblemKind, RegExp][] = [
   ['lockdep', /\[ (INFO|BUG): .*(lock|locking|deadlock|recursive|circular|inconsistent).*\]|possible (circular|recursive) locking|lock held when returning to user space/],
   ['oops', /Oops: |general protection fault|[Uu]nable to handle kernel (NULL pointer dereference|paging request)/],
   ['bug', /(^|\] )(kernel )?BUG: |kernel BUG at /],
+  // DEBUG_OBJECTS: a timer or work item freed, re-initialised or activated in the wrong state
+  ['object-debug', /ODEBUG: (?!selftest passed)/],
+  // DEBUG_SLAB: a freed object written to (its poison changed), a red zone overwritten, a double free
+  ['slab', /Slab corruption|slab error in |Redzone: 0x|double free/],
   ['warning', /WARNING: at /],
 ];
 

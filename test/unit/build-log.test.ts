@@ -36,6 +36,15 @@ describe('kbuild logs (a real gcc 12 build of 2.6.27 + compat, allnoconfig + rig
     expect(failed.failures.at(-1)).toMatch(/^make: \*\*\* .*Error 2$/);
   });
 
+  it("counts the assembler's errors: IA32_EMULATION without compat 0012 (binutils 2.40), a real log", async () => {
+    const failed = parseBuildLog(gunzipSync(await readFile(fixture('gcc12-2.6.27-ia32-emulation-without-uaccess-compat.log.gz'))).toString(), '/SRC');
+    expect(failed.errors).toEqual([
+      { file: 'include2/asm/uaccess_64.h', line: 86, column: 0, kind: 'error', message: 'operand type mismatch for `movq\'' },
+      { file: 'include2/asm/uaccess_64.h', line: 86, column: 0, kind: 'error', message: 'operand type mismatch for `movq\'' },
+    ]);
+    expect(failed.failures.at(-1)).toMatch(/^make: \*\*\* .*ia32_signal.o\] Error 2$/);
+  });
+
   it('reads errors and make failures', () => {
     const f = parseBuildLog(
       [
