@@ -8,6 +8,7 @@
  *   scenarios.c      the scenario table (from contract.h) and the plain scenarios
  *   timeouts.c       the timeout scenarios: expiry, reset, argument forms, rescue, races
  *   mounts.c         umount, remount and lazy umount of a frozen fs
+ *   compat32.c       the interface called by a 32-bit process (/ioctl32, ioctl32.c)
  *   backup.c         the backup scenarios: snapshot while frozen, device writes
  *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
  *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
@@ -97,6 +98,9 @@ void timeout_compat_args(void);
 void self_deadlock_rescue(void);
 void thaw_timeout_race(void);
 void reset_at_expiry(void);
+
+/* ---- compat32.c ---- */
+void compat32(void);
 
 /* ---- mounts.c ---- */
 void umount_frozen(void);

@@ -4,7 +4,7 @@ import { installHeaders } from '../kbuild/headers.ts';
 import { claimBuildDir } from '../tree/build-dir.ts';
 import { withLock } from '../util/lock.ts';
 import { say } from '../util/progress.ts';
-import { buildHelper } from './helper-build.ts';
+import { buildHelper, buildIoctl32 } from './helper-build.ts';
 
 /** What every guest of a revision boots with: the helper, built against that tree's exported headers. */
 export interface GuestKit {
@@ -12,6 +12,8 @@ export interface GuestKit {
   include: string;
   /** the static /init */
   helper: string;
+  /** the 32-bit caller of compat32, /ioctl32 in the guest */
+  ioctl32: string;
 }
 
 /** The part of a work tree the kit depends on. */
@@ -36,7 +38,7 @@ export function prepareGuestKit(layout: CacheLayout, tree: KitTree, contract: st
     async () => {
       await claimBuildDir(dir, tree.instance);
       const include = await installHeaders(tree.dir, dir);
-      return { include, helper: await buildHelper(join(dir, 'helper'), contract, include) };
+      return { include, helper: await buildHelper(join(dir, 'helper'), contract, include), ioctl32: await buildIoctl32(join(dir, 'helper')) };
     },
     (pid) => say(`waiting for the guest helper of ${tree.key}: pid ${pid} is making it`),
   );

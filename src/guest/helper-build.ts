@@ -8,7 +8,7 @@ import { commandMissing } from '../util/exec.ts';
 
 export const GUEST_DIR = repoPath('rig', 'guest');
 /** The helper's sources: PID 1 and its parts; kernel-ioctls.c is the one that includes the kernel's exported headers. */
-export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'timeouts.c', 'mounts.c', 'backup.c', 'host.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
+export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'timeouts.c', 'mounts.c', 'compat32.c', 'backup.c', 'host.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
 export const HELPER_HEADERS = [join(GUEST_DIR, 'helper.h')];
 
 /** argv for musl-gcc: static, warnings on, the dir of contract.h, optional kernel header dir. Pure. */
@@ -38,6 +38,28 @@ export async function buildHelper(outDir: string, contract: string, includeDir?:
     throw infraError('musl-gcc is not installed', { hint: 'apt-get install musl-tools (or run: freeze-rig doctor)' });
   }
   if (r.exitCode !== 0) throw infraError('the guest helper does not compile', { details: (r.all ?? '').split('\n').slice(0, 20) });
+  await rename(tmp, out);
+  return out;
+}
+
+/** The 32-bit caller of compat32 (rig/guest/ioctl32.c): freestanding i386, no libc, no kernel headers. */
+export const IOCTL32_SOURCE = join(GUEST_DIR, 'ioctl32.c');
+
+/** argv for gcc: a static i386 program without libc or a PIE loader. Pure. */
+export function ioctl32CompileArgs(out: string): string[] {
+  return ['-m32', '-static', '-nostdlib', '-ffreestanding', '-fno-pic', '-fno-pie', '-no-pie', '-fno-stack-protector', '-fcf-protection=none', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, IOCTL32_SOURCE];
+}
+
+/** Builds ioctl32 into outDir, reused while its source is unchanged. */
+export async function buildIoctl32(outDir: string): Promise<string> {
+  const key = sha256(await readFile(IOCTL32_SOURCE)).slice(0, 16);
+  const out = join(outDir, `ioctl32-${key}`);
+  if (await exists(out)) return out;
+  await mkdir(outDir, { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  const r = await execa('gcc', ioctl32CompileArgs(tmp), { reject: false, all: true });
+  if (commandMissing(r)) throw infraError('gcc is not installed', { hint: 'apt-get install gcc (or run: freeze-rig doctor)' });
+  if (r.exitCode !== 0) throw infraError('the 32-bit guest program ioctl32 does not compile (gcc -m32)', { details: (r.all ?? '').split('\n').slice(0, 20) });
   await rename(tmp, out);
   return out;
 }

@@ -41,6 +41,7 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'thaw-timeout-race': 40,
   'reset-at-expiry': 40,
   'legacy-xfs-ioctl': 20,
+  compat32: 20,
   'umount-frozen': 25,
   'remount-frozen': 30,
   'freeze-read-only': 20,
@@ -97,6 +98,7 @@ export const LIMITS = {
 export function skipReason(fs: FsManifest | undefined, id: ScenarioId): string | undefined {
   if (id === 'dmesg-clean') return undefined;
   if (id === 'legacy-xfs-ioctl') return fs?.legacyXfsIoctl ? undefined : 'the manifest says nothing about the legacy XFS ioctls';
+  if (id === 'compat32') return fs?.compat32 ? undefined : 'the manifest says nothing about 32-bit callers';
   if (!fs?.iface) return `no freeze interface (manifest: ${fs?.why ?? 'none'})`;
   if (id.startsWith('timeout-') || id === 'self-deadlock-rescue' || id === 'thaw-timeout-race' || id === 'reset-at-expiry') {
     if (!fs.timeout) return 'no freeze timeout on this interface (manifest)';
@@ -132,6 +134,7 @@ export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
   // each round: frozen until the deadline, then the timeout the reset set
   'reset-at-expiry': GUEST.expiryLateMs.length * 2 * GUEST.timeoutS * 1000,
   'legacy-xfs-ioctl': GUEST.blockMs,
+  compat32: 0,
   'umount-frozen': 0,
   // two remounts: each frozen until the remount returned or 1.2 s passed
   'remount-frozen': 2 * GUEST.blockMs,
@@ -163,6 +166,7 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'thaw-timeout-race': 8500,
     'reset-at-expiry': 12300,
     'legacy-xfs-ioctl': 1250,
+    compat32: 300,
     'umount-frozen': 50,
     'remount-frozen': 2700,
     'freeze-read-only': 1400,
@@ -185,6 +189,7 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'thaw-timeout-race': 8900,
     'reset-at-expiry': 12600,
     'legacy-xfs-ioctl': 1350,
+    compat32: 900,
     'umount-frozen': 150,
     'remount-frozen': 3000,
     'freeze-read-only': 1500,

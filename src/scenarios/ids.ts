@@ -16,6 +16,7 @@ export const SCENARIOS = [
   'thaw-timeout-race',
   'reset-at-expiry',
   'legacy-xfs-ioctl',
+  'compat32',
   'umount-frozen',
   'remount-frozen',
   'freeze-read-only',

@@ -1,7 +1,7 @@
 import type { FsName } from '../guest/disk-images.ts';
 import { GUEST, LIMITS, skipReason, type ScenarioId, isScenario } from './catalogue.ts';
 import { outcomeOf } from './errno.ts';
-import { TIMEOUT_FORMS, type FsManifest, type Manifest, type Outcome, type RemountOutcome } from './manifest.ts';
+import { COMPAT32_CALLS, TIMEOUT_FORMS, type Compat32Call, type FsManifest, type Manifest, type Outcome, type RemountOutcome } from './manifest.ts';
 import { judgeDmesg, type ConsoleFacts } from './dmesg.ts';
 
 /** thaw-timeout-race: three hammered rounds, then the forced one (rig/guest/timeouts.c). */
@@ -336,6 +336,20 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     return mode === 'EBUSY'
       ? 'umount of a frozen fs is EBUSY, succeeds after thaw, the fs mounts again'
       : 'umount of a frozen fs waits for the thaw (the timeout), then succeeds; the fs mounts again';
+  },
+  compat32: (f, m) => {
+    const want = m.compat32!;
+    const ran = f.get('ioctl32-ran');
+    if (ran) return f.missed(`the 32-bit program did not get to its ioctl (exit ${ran.errno})`), '32-bit callers';
+    const name: Record<Compat32Call, string> = { freeze: 'freeze32', thaw: 'thaw32', reset: 'reset32', xfsFreeze: 'xfs-freeze32', xfsThaw: 'xfs-thaw32' };
+    for (const call of COMPAT32_CALLS) {
+      const w = want[call];
+      if (w === undefined) continue;
+      if (!f.get(name[call])) f.problem(`${name[call]}: not reported`);
+      else f.want(name[call], w);
+    }
+    f.yes('writable-after', 'still frozen after the 32-bit calls and the thaws');
+    return `from a 32-bit process: ${COMPAT32_CALLS.filter((c) => want[c] !== undefined).map((c) => `${name[c]} ${want[c]}`).join(', ')}`;
   },
   'remount-frozen': (f, m) => {
     const want = m.remountFrozen!;

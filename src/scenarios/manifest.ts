@@ -10,6 +10,10 @@ import { isScenario, SCENARIOS } from './ids.ts';
  */
 export type Outcome = string;
 
+/** The calls compat32 makes from a 32-bit process. */
+export const COMPAT32_CALLS = ['freeze', 'thaw', 'reset', 'xfsFreeze', 'xfsThaw'] as const;
+export type Compat32Call = (typeof COMPAT32_CALLS)[number];
+
 /** What a remount of a frozen fs does: an outcome while frozen, or it waits for the thaw. */
 export type RemountOutcome = Outcome | 'waits-for-thaw';
 
@@ -55,6 +59,12 @@ export interface FsManifest {
   timeout?: TimeoutPromise | null;
   /** 'X' 119/120 with an int 1, as xfs_freeze issues them. */
   legacyXfsIoctl?: 'works' | Outcome;
+  /**
+   * compat32: what each call does from a 32-bit process (IA32_EMULATION),
+   * by the interface: freeze, thaw, reset; xfsFreeze and xfsThaw are
+   * 32-bit xfs_freeze's 'X' 119/120 on XFS.
+   */
+  compat32?: Partial<Record<Compat32Call, Outcome>>;
   /** umount of a frozen fs with no open files. "hangs" is not run: nothing could end it. */
   umountFrozen?: 'EBUSY' | 'waits-for-thaw' | 'hangs';
   /**

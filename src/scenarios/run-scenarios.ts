@@ -159,6 +159,11 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
       const judged = res.status === 'fail' ? `; ${res.observed}` : '';
       return { ...res, status: 'fail', observed: `${kernelStopped(crash, r.end)} during ${s}: ${stripTimestamp(crash.text).trim()}${judged}`, console: excerpt(r.lines, crash.line, 8, 32) };
     }
+    // a failure shows what the kernel said while the scenario ran (e.g. "ioctl32(...): Unknown cmd")
+    if (res.status === 'fail' && !res.console) {
+      const said = r.lines.slice((started.get(s) ?? r.lines.length) + 1, Math.min(done, r.lines.length)).filter((l) => l.trim() && !l.startsWith('@freeze-rig '));
+      if (said.length) res.console = said.slice(0, 20);
+    }
     // a result line the console garbled is the rig's problem, not the kernel's
     const garbled = (r.malformed ?? []).filter((m) => m.line >= (started.get(s) ?? Infinity) && m.line <= done);
     if (res.status === 'fail' && garbled.length) {
@@ -176,13 +181,16 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const selected = opts.scenarios ?? SCENARIOS;
   const dir = join(runDir, rec.revision);
   await mkdir(dir, { recursive: true });
-  const { helper } = await (opts.guestKit ?? prepareGuestKit(opts.layout, rec.tree, guestContractHeader()));
-  const files = opts.workload
-    ? [
-        { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },
-        { path: 'workload.args', data: Buffer.from(opts.workload.args.map((a) => `${a}\n`).join('')) },
-      ]
-    : [];
+  const { helper, ioctl32 } = await (opts.guestKit ?? prepareGuestKit(opts.layout, rec.tree, guestContractHeader()));
+  const files = [
+    { path: 'ioctl32', data: await readFile(ioctl32), mode: 0o755 },
+    ...(opts.workload
+      ? [
+          { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },
+          { path: 'workload.args', data: Buffer.from(opts.workload.args.map((a) => `${a}\n`).join('')) },
+        ]
+      : []),
+  ];
   const initrd = join(dir, 'initramfs.cpio.gz');
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper), files }));
   const bz = rec.artifacts.find((a) => a.name === 'bzImage')!.path;

@@ -39,6 +39,7 @@ describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3
   // scenarios that a real revision fails for real (its manifest's known issue), proven below instead of by a fixture
   const realFailures: Record<string, { revision: string; fs: ('ext3' | 'xfs')[]; shows: Record<string, RegExp> }> = {
     'reset-at-expiry': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /the reset lost the timer/, xfs: /the reset lost the timer/ } },
+    compat32: { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^freeze32: EINVAL, expected 0/, xfs: /xfs-freeze32: EINVAL, expected 0/ } },
     'remount-frozen': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^hung: no return within 30 s/, xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
     'freeze-read-only': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^the kernel reported a BUG during freeze-read-only: kernel BUG at fs\/jbd\/transaction.c/, xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
   };

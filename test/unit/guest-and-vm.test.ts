@@ -105,6 +105,13 @@ describe('QEMU command line', () => {
   });
 });
 
+describe('the 32-bit guest program', () => {
+  it('is a freestanding static i386 binary, built as data', async () => {
+    const { ioctl32CompileArgs, IOCTL32_SOURCE } = await import('../../src/guest/helper-build.ts');
+    expect(ioctl32CompileArgs('/out/ioctl32')).toEqual(['-m32', '-static', '-nostdlib', '-ffreestanding', '-fno-pic', '-fno-pie', '-no-pie', '-fno-stack-protector', '-fcf-protection=none', '-O2', '-Wall', '-Wextra', '-Werror', '-o', '/out/ioctl32', IOCTL32_SOURCE]);
+  });
+});
+
 describe('serial console', () => {
   it.each([
     ['[    2.345678] Kernel panic - not syncing: Attempted to kill init!', 'panic'],
@@ -118,6 +125,13 @@ describe('serial console', () => {
     ['kernel BUG at fs/buffer.c:234!', 'bug'],
     ['BUG: unable to handle kernel paging request at ffff', 'oops'],
     ['WARNING: at fs/super.c:123 thaw_bdev+0x1/0x2()', 'warning'],
+    // DEBUG_OBJECTS and DEBUG_SLAB, as 2.6.27's lib/debugobjects.c and mm/slab.c print them
+    ['ODEBUG: free active object type: timer_list', 'object-debug'],
+    ['ODEBUG: object is not on stack, but annotated', 'object-debug'],
+    ['ODEBUG: selftest passed', undefined],
+    ['Slab corruption: size-64 start=ffff88000f8d0000, len=64', 'slab'],
+    ["slab error in cache_free_debugcheck(): cache `size-64': double free, or memory outside object was overwritten", 'slab'],
+    ['Redzone: 0x9f911029d74e35b/0x9f911029d74e35b.', 'slab'],
     ['ACPI: Preparing to enter system sleep state S5', undefined],
     ['EXT3-fs: mounted filesystem with ordered data mode.', undefined],
   ])('%s -> %s', (line, kind) => expect(classifyLine(line)).toBe(kind));

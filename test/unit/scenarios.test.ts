@@ -167,7 +167,7 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
   it('judges a real generic-v2 ext3 run: every scenario passes but reset-at-expiry, which loses the timer in all three rounds', () => {
     const r = consoleFixture('generic-v2-ext3-reset-loses-timer.log.gz');
     // recorded on 2026-12-01 with one guest, before the mount scenarios existed; the backup ones need the host (backup.test.ts)
-    const ran = SCENARIOS.filter((s) => !['snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen'].includes(s));
+    const ran = SCENARIOS.filter((s) => !['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen'].includes(s));
     const results = withKnownIssues(generic, resultsOf('generic-v2', generic, 'ext3', ran, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]));
     expect(results.map((x) => `${x.scenario}:${x.status}`)).toEqual(ran.map((s) => `${s}:${s === 'reset-at-expiry' ? 'fail' : 'pass'}`));
     const reset = results.find((x) => x.scenario === 'reset-at-expiry')!;
@@ -182,7 +182,7 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
 
   it("judges ext3-v1's forced thaw race from its real console: a soft lockup in ext3_ioctl is the kernel's failure, and dmesg-clean leaves it to the known issue", () => {
     const r = { ...consoleFixture('ext3-v1-ext3-forced-thaw-livelock.log.gz'), end: 'lockup' as const };
-    const ran = SCENARIOS.filter((s) => !['snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen'].includes(s));
+    const ran = SCENARIOS.filter((s) => !['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen'].includes(s));
     const results = withKnownIssues(ext3v1, resultsOf('ext3-v1', ext3v1, 'ext3', ran, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]));
     const race = results.find((x) => x.scenario === 'thaw-timeout-race')!;
     expect(race).toMatchObject({ status: 'fail', known: expect.stringContaining('forced round') });
@@ -253,6 +253,23 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
     const [res] = resultsOf('generic-v2', generic, 'ext3', ['freeze-read-only'], r);
     expect(res).toMatchObject({ status: 'fail', observed: expect.stringMatching(/^the kernel reported a BUG during freeze-read-only: kernel BUG at fs\/jbd\/transaction.c:481!/) });
     expect(res!.console!.join('\n')).toMatch(/journal_unlock_updates[\s\S]*thaw_bdev/);
+  });
+
+  it("judges 32-bit callers from real consoles: generic-v2's EINVAL with the kernel's ioctl32 complaints, baseline's 32-bit xfs_freeze working", () => {
+    const g = consoleFixture('generic-v2-xfs-compat32-unknown-cmd.log.gz');
+    const [res] = withKnownIssues(generic, resultsOf('generic-v2', generic, 'xfs', ['compat32'], g));
+    expect(res).toMatchObject({ status: 'fail', known: expect.stringContaining('compat_sys_ioctl') });
+    expect(res!.observed).toBe('freeze32: EINVAL, expected 0; thaw32: EINVAL, expected 0; reset32: EINVAL, expected 0; xfs-freeze32: EINVAL, expected 0; xfs-thaw32: EINVAL, expected 0');
+    expect(res!.console![0]).toMatch(/^ioctl32\(ioctl32:\d+\): Unknown cmd fd\(5\) cmd\(c0045877\)\{t:'X';sz:4\}/);
+    const b = consoleFixture('baseline-xfs-compat32-xfs-freeze-works.log.gz');
+    expect(resultsOf('baseline', baseline, 'xfs', ['compat32'], b)[0]).toMatchObject({ status: 'pass', expected: 'from a 32-bit process: xfs-freeze32 0, xfs-thaw32 0' });
+    // what ext3-v1 declares (64-bit only) is judged as declared, and a missing call is a failure
+    const t = mk('compat32');
+    const v1 = { ...ext3v1, filesystems: { ...ext3v1.filesystems, xfs: ext3v1.filesystems.ext3 } };
+    expect(judge('e', v1, 'xfs', 'compat32', [t('freeze32', -1, 50, 22), t('freeze64', 0, 70), t('thaw32', -1, 15, 22), t('thaw64', 0, 10), t('writable-after', 1)]).status).toBe('pass');
+    expect(judge('e', v1, 'xfs', 'compat32', [t('freeze32', -1, 50, 22), t('writable-after', 1)]).observed).toBe('thaw32: not reported');
+    // the 32-bit program never got to its ioctl: the rig's error
+    expect(judge('e', v1, 'xfs', 'compat32', [t('ioctl32-ran', 0, 5, 202), t('freeze32', -1, 5, 8)]).status).toBe('error');
   });
 
   it('fails a scenario whose host check found a dirty image', () => {
