@@ -145,8 +145,10 @@ static void thaw_leftover(const struct scenario *s)
 }
 
 /*
- * Runs one scenario in a child under the watchdog. Returns 0, or -1 when
- * it hung: then the filesystem cannot be trusted for anything else.
+ * Runs one scenario in a child under the watchdog. Returns 0, -1 when it
+ * hung, -2 when the kernel killed it (a BUG or oops in its system call,
+ * which may have died holding the fs's locks): either way the filesystem
+ * cannot be trusted for anything else, not even a thaw or a umount.
  */
 static int run_one(const struct scenario *s)
 {
@@ -168,6 +170,8 @@ static int run_one(const struct scenario *s)
 		if (r == pid) {
 			emit("{\"event\":\"scenario-done\",\"fs\":\"%s\",\"scenario\":\"%s\",\"ms\":%.1f,\"status\":%d}",
 			     fsname, s->id, now_ms() - t0, status);
+			if (WIFSIGNALED(status))
+				return -2;
 			thaw_leftover(s);
 			/* reap the scenario's leftover processes that did finish */
 			while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -193,6 +197,7 @@ static int run_scenarios(void)
 	const char *list = param("freeze_rig.scenarios");
 	const char *fstype = param("freeze_rig.fstype");
 	char *buf, *tok, *save;
+	int r;
 
 	fsname = param("freeze_rig.fs") ? param("freeze_rig.fs") : "?";
 	iface = parse_iface(param("freeze_rig.iface"));
@@ -212,8 +217,8 @@ static int run_scenarios(void)
 
 		if (!s)
 			emit("{\"event\":\"error\",\"what\":\"unknown scenario %s\"}", tok);
-		else if (run_one(s) < 0)
-			return -1;
+		else if ((r = run_one(s)) < 0)
+			return r;
 	}
 	if (umount(MNT) < 0) {
 		emit("{\"event\":\"error\",\"what\":\"umount\",\"errno\":%d}", errno);

@@ -14,6 +14,7 @@ import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
 import { SCENARIOS } from '../../src/scenarios/catalogue.ts';
+import { standingOf } from '../../src/scenarios/judge.ts';
 import type { Report } from '../../src/report/report-types.ts';
 import { schemaErrors } from '../../src/report/validate.ts';
 import { renderPage } from '../../src/report/chromium.ts';
@@ -41,12 +42,29 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
     report = await readJson(join(dir, 'report.json'));
   }, 1_500_000);
 
-  it('meets every promise of each revision\'s own manifest, and exits 0', async () => {
+  it('meets every promise of each revision\'s own manifest, its known issues failing as they say, and exits 0', async () => {
     expect(report.revisions.map((r) => r.revision)).toEqual(['baseline', 'ext3-v1', 'generic-v2']);
     expect(report.results).toHaveLength(3 * 2 * SCENARIOS.length);
-    expect(report.results.filter((x) => x.status === 'fail' || x.status === 'error'), table(report)).toEqual([]);
+    expect(report.results.filter((x) => ['missed', 'known-passed'].includes(standingOf(x))), table(report)).toEqual([]);
+    // every known issue that always fails did fail, and nothing else did (an intermittent one may go either way)
+    const knownFailed = report.results.filter((x) => x.status === 'fail' && !x.knownIntermittent).map((x) => `${x.revision} ${x.fs} ${x.scenario}`);
+    expect(knownFailed.sort(), table(report)).toEqual(
+      [
+        'baseline xfs snapshot-consistent',
+        'baseline xfs freeze-read-only',
+        'ext3-v1 ext3 thaw-timeout-race',
+        'ext3-v1 ext3 freeze-read-only',
+        'ext3-v1 xfs snapshot-consistent',
+        'ext3-v1 xfs freeze-read-only',
+        ...['ext3', 'xfs'].flatMap((fs) => ['reset-at-expiry', 'compat32', 'remount-frozen', 'freeze-read-only'].map((s) => `generic-v2 ${fs} ${s}`)),
+      ].sort(),
+    );
+    expect(report.results.filter((x) => x.status === 'error'), table(report)).toEqual([]);
     expect(report.results.filter((x) => x.revision === 'generic-v2' && x.status === 'skip'), table(report)).toEqual([]);
-    expect(report.revisions.flatMap((r) => r.boots.map((b) => `${r.revision}/${b.name} ${b.end}`)).filter((b) => !b.endsWith(' poweroff'))).toEqual([]);
+    // the one guest that does not power off: ext3-v1's forced thaw race, ended by the host after the kernel's soft lockup report
+    expect(report.revisions.flatMap((r) => r.boots.map((b) => `${r.revision}/${b.name} ${b.end}`)).filter((b) => !b.endsWith(' poweroff'))).toEqual([expect.stringMatching(/^ext3-v1\/ext3(-\d)? lockup$/)]);
+    // 32-bit xfs_freeze works on vanilla XFS
+    expect(report.results.find((x) => x.revision === 'baseline' && x.fs === 'xfs' && x.scenario === 'compat32')!.status).toBe('pass');
     expect(run.exitCode, run.all).toBe(0);
     expect(report.complete).toBe(true);
     expect(await qemuLeft()).toBe('0');
@@ -68,17 +86,21 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
     expect(backup.filter((x) => x.status === 'pass').map((x) => `${x.revision} ${x.fs} ${x.scenario}`).sort()).toEqual(
       [...['ext3-v1 ext3', 'generic-v2 ext3', 'generic-v2 xfs'].flatMap((k) => [`${k} no-device-writes`, `${k} snapshot-consistent`]), 'baseline xfs no-device-writes', 'ext3-v1 xfs no-device-writes'].sort(),
     );
-    expect(report.comparison.steps[1]!.gained.map((t) => `${t.fs} ${t.scenario}`)).toContain('xfs snapshot-consistent');
+    expect(report.comparison.steps[1]!.better.map((t) => `${t.fs} ${t.scenario}`)).toContain('xfs snapshot-consistent');
     const snap = report.results.find((x) => x.revision === 'generic-v2' && x.fs === 'xfs' && x.scenario === 'snapshot-consistent')!;
     expect(snap.checks!.find((c) => c.name === 'host-files-frozen')!.v).toBeGreaterThan(10);
     for (const b of g.boots) await stat(join(dir, b.console));
   });
 
-  it('says what each revision gained over the one before', () => {
+  it('says what each revision gained over the one before, and what it broke', () => {
     const [toExt3, toGeneric] = report.comparison.steps;
-    expect(toExt3!.gained.map((t) => `${t.fs} ${t.scenario}`)).toContain('ext3 timeout-fires');
-    expect(toGeneric!.gained.map((t) => `${t.fs} ${t.scenario}`)).toContain('xfs timeout-reset');
-    expect(report.comparison.steps.flatMap((s) => s.worse)).toEqual([]);
+    const names = (ts: { fs: string; scenario: string }[]) => ts.filter((t) => t.scenario !== 'freeze-under-load').map((t) => `${t.fs} ${t.scenario}`);
+    expect(names(toExt3!.gained)).toContain('ext3 timeout-fires');
+    expect(names(toGeneric!.gained)).toContain('xfs timeout-reset');
+    // the hazards each revision adds, known issues included (freeze-under-load on vanilla XFS is intermittent)
+    expect(names(toExt3!.worse)).toEqual(['ext3 thaw-timeout-race', 'ext3 freeze-read-only']);
+    expect(names(toGeneric!.worse)).toEqual(['ext3 reset-at-expiry', 'ext3 compat32', 'ext3 remount-frozen', 'xfs reset-at-expiry', 'xfs compat32', 'xfs remount-frozen']);
+    expect(names(toGeneric!.better)).toEqual(['ext3 thaw-timeout-race', 'xfs snapshot-consistent']);
   });
 
   it('writes junit.xml with one testcase per revision x filesystem x scenario, valid against the JUnit XSD', async () => {
