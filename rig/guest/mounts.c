@@ -20,6 +20,14 @@
 #define MNT_FLAGS	MS_NOATIME
 
 /*
+ * The timeout of a freeze around a remount: a safety net that ends a hang,
+ * far beyond the ~1.5 s the step takes, so that a guest the host leaves
+ * without CPU for seconds (measured: ~5 s, ten TCG guests on two cores) is
+ * not thawed by its timeout in the middle of the step.
+ */
+#define SAFETY_S	(10 * TIMEOUT_S)
+
+/*
  * Runs umount(MNT) ('u'), mount(DEV, MNT) ('m') or a remount of MNT with
  * `flags` ('r') in a child; see child_wait.
  */
@@ -200,8 +208,8 @@ static void back_to_rw(void)
 
 /*
  * remount-frozen: a remount with the flags the fs has, and remount,ro, each
- * of a frozen fs. Each freeze asks for a 6 s timeout where there is one, as
- * a safety net: the thaw by hand comes after ~1.5 s. The manifest says what
+ * of a frozen fs. Each freeze asks for a timeout (SAFETY_S) where there is
+ * one, as a safety net: the thaw by hand comes after ~1.5 s. The manifest says what
  * each remount does (an errno, or waits for the thaw); nothing may reach
  * the device while frozen, and every thaw must return.
  */
@@ -213,11 +221,11 @@ void remount_frozen(void)
 	if (prepare(path, "") < 0)
 		return;
 	fd = fs_open();
-	if (freeze_checked("freeze-same", fd, have_timeout ? 3 * TIMEOUT_S : 0) == 0)
+	if (freeze_checked("freeze-same", fd, have_timeout ? SAFETY_S : 0) == 0)
 		remount_while_frozen(fd, "same", MNT_FLAGS);
 	check("writable-after-same", written_within(path, 1000), 0, 0);
 
-	if (freeze_checked("freeze-ro", fd, have_timeout ? 3 * TIMEOUT_S : 0) == 0)
+	if (freeze_checked("freeze-ro", fd, have_timeout ? SAFETY_S : 0) == 0)
 		remount_while_frozen(fd, "ro", MNT_FLAGS | MS_RDONLY);
 	check("read-only-after-ro", read_only(), 0, 0);
 	back_to_rw();
@@ -243,7 +251,7 @@ void freeze_read_only(void)
 	r = mount(DEV, MNT, getenv("FSTYPE"), MS_REMOUNT | MNT_FLAGS | MS_RDONLY, NULL);
 	check("remount-ro", r, errno, 0);
 	if (r == 0) {
-		if (freeze_checked("freeze", fd, have_timeout ? 3 * TIMEOUT_S : 0) == 0)
+		if (freeze_checked("freeze", fd, have_timeout ? SAFETY_S : 0) == 0)
 			remount_while_frozen(fd, "rw", MNT_FLAGS);
 		back_to_rw();
 	}

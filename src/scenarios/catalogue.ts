@@ -44,7 +44,7 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   compat32: 20,
   'umount-frozen': 25,
   'remount-frozen': 30,
-  'freeze-read-only': 20,
+  'freeze-read-only': 30,
   'lazy-umount-frozen': 25,
   'freeze-under-load': 60,
   'snapshot-consistent': 90,

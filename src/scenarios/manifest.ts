@@ -35,7 +35,8 @@ export interface TimeoutPromise {
 
 /** A console report the revision knowingly produces, with the reason. */
 export interface ExpectedReport {
-  kind: 'lockdep';
+  /** the kinds a manifest may explain; a BUG, oops, panic, soft lockup or hung task never is */
+  kind: 'lockdep' | 'object-debug' | 'slab' | 'warning';
   /** A substring of the report's first line. */
   match: string;
   /** Every lock the report lists as held must contain one of these names. */
@@ -121,6 +122,9 @@ export function validateManifest(m: Manifest, where: string): void {
   for (const fs of FILESYSTEMS) {
     const f = m.filesystems[fs];
     if (!f) throw bad(`no entry for ${fs} in "filesystems"`);
+    for (const e of f.dmesg?.expected ?? []) {
+      if (!['lockdep', 'object-debug', 'slab', 'warning'].includes(e.kind)) throw bad(`${fs}: dmesg.expected kind ${String(e.kind)} cannot be expected (lockdep, object-debug, slab, warning); a crash is a known issue of its scenario`);
+    }
     for (const [id, issue] of Object.entries(f.knownIssues ?? {})) {
       if (!isScenario(id)) throw bad(`${fs}: knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
       const why = typeof issue === 'string' ? issue : isObject(issue) && issue.intermittent === true ? issue.why : undefined;

@@ -248,6 +248,15 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
     expect(r2!.status).toBe('pass');
   });
 
+  it('does not judge a remount "while frozen" when the guest got no CPU for seconds (a default run, 2026-12-01)', () => {
+    const t = (name: string, ret: number, ms = 0, errno = 0): Check => ({ fs: 'ext3', scenario: 'remount-frozen', name, ret, errno, ms });
+    const same = [t('freeze-same', 0, 30), t('remount-same-returned', 0, 1207), t('thaw-same', 0, 8), t('remount-same', 0, 13), t('writable-after-same', 1), t('host-device-writes-remount-same', 0, 1248)];
+    // the 1.2 s wait took 5969 ms: the freeze's timeout had thawed the fs by then (the hand thaw was EINVAL)
+    const ro = [t('freeze-ro', 0, 22), t('remount-ro-returned', 1, 5969), t('thaw-ro', -1, 0, 22), t('remount-ro', 0, 5994), t('read-only-after-ro', 1), t('writable-after-ro', 1), t('host-device-writes-remount-ro', 2, 6013)];
+    const r = judge('ext3-v1', ext3v1, 'ext3', 'remount-frozen', [...same, ...ro]);
+    expect(r).toMatchObject({ status: 'error', observed: expect.stringContaining('took 5969 ms (the guest got no CPU)') });
+  });
+
   it("makes a kernel BUG inside a scenario its result, ahead of the checks it cut short (generic-v2's thaw of a read-only ext3)", () => {
     const r = consoleFixture('generic-v2-ext3-freeze-read-only-jbd-bug.log.gz');
     const [res] = resultsOf('generic-v2', generic, 'ext3', ['freeze-read-only'], r);
@@ -305,6 +314,10 @@ describe('manifests', () => {
     expect(bad({ 'reset-at-expiry': 'broken' })).toThrow(/knownIssues.reset-at-expiry needs its evidence/);
     expect(bad({ 'no-such-scenario': 'a long enough explanation of what goes wrong and why' })).toThrow(/knownIssues.no-such-scenario is not a scenario/);
     expect(bad({ 'reset-at-expiry': { why: 'a long enough explanation of what goes wrong and why', intermittent: true } })).not.toThrow();
+    // a crash cannot be waved through as an expected report: it is a known issue of its scenario, with evidence
+    const expecting = (kind: string) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { dmesg: { expected: [{ kind, match: 'x', why: 'y' }] } } } }) }]);
+    expect(expecting('bug')).toThrow(/dmesg.expected kind bug cannot be expected/);
+    expect(expecting('object-debug')).not.toThrow();
   });
 
   it('refuses a manifest that lacks what a judge needs, naming the field', () => {
