@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, standingOf, withKnownIssues, type Check, type ScenarioResult } from '../../src/scenarios/judge.ts';
 import { mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
-import { loadRevision } from '../../src/pipeline/revision.ts';
+import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, scenarioAt } from '../../src/scenarios/dmesg.ts';
 import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf } from '../../src/scenarios/run-scenarios.ts';
@@ -246,6 +246,17 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
     const lenient = mergeManifest(generic, { filesystems: { xfs: { remountFrozen: { same: '0', ro: '0' } } } });
     const [r2] = resultsOf('generic-v2', lenient, 'xfs', ['remount-frozen'], r, [dw('same', 0, 0), dw('ro', 0, 0)]);
     expect(r2!.status).toBe('pass');
+  });
+
+  it("judges lazy umount of a frozen fs from real consoles: ext3-v1's last close waits for the timeout, the fixture's EBUSY fails", async () => {
+    const r = consoleFixture('ext3-v1-ext3-lazy-umount-waits-for-thaw.log.gz');
+    const [lazy] = resultsOf('ext3-v1', ext3v1, 'ext3', ['lazy-umount-frozen'], r);
+    expect(lazy).toMatchObject({ status: 'pass' });
+    // freeze_bdev's s_umount, held until the thaw, holds the last mntput: the close returns when the 2 s timeout thaws
+    expect(lazy!.checks!.find((c) => c.name === 'last-close-returned')!.ms).toBeGreaterThan(1900);
+    const bad = manifestOf(await loadRevision(repoPath('test/fixtures/series/bad-lazy-umount-refused')));
+    const [refused] = resultsOf('bad-lazy-umount-refused', bad, 'xfs', ['lazy-umount-frozen'], consoleFixture('bad-lazy-umount-refused-xfs.log.gz'));
+    expect(refused).toMatchObject({ status: 'fail', observed: 'lazy-umount: EBUSY, expected 0' });
   });
 
   it('does not judge a remount "while frozen" when the guest got no CPU for seconds (a default run, 2026-12-01)', () => {
