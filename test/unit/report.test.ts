@@ -166,6 +166,21 @@ describe('merging shards', () => {
     expect(merged).toEqual(full);
   });
 
+  it('exits as the run does: a known issue failing as its manifest says passes the merge, one that passed fails it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-merge-'));
+    const merge = async (known: 'fail' | 'pass') => {
+      // baseline ext3's failure made a known issue; generic-v2 xfs's error dropped (an error is never excused)
+      const mark = (r: Report): Report => ({ ...r, results: r.results.filter((x) => x.status !== 'error').map((x) => (x.revision === 'baseline' && x.scenario === 'writes-block' && x.fs === 'ext3' ? { ...x, status: known, known: 'a known issue, with its evidence' } : x)) });
+      const shards = [shard('baseline', 'ext3'), shard('generic-v2', 'ext3')].map(mark);
+      for (const [i, r] of shards.entries()) await writeFile(join(dir, `${known}-${i}.json`), JSON.stringify(r));
+      return execa('node', [repoPath('bin/freeze-rig.js'), 'report', 'merge', join(dir, `${known}-0.json`), join(dir, `${known}-1.json`), '--out', join(dir, `merged-${known}`)], { reject: false, all: true });
+    };
+    const ok = await merge('fail');
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect(ok.all).toContain('1 fail (1 a known issue)');
+    expect((await merge('pass')).exitCode).toBe(1);
+  }, 60_000);
+
   it('refuses shards that overlap, or that ran different trees', () => {
     expect(() => mergeReports([shard('baseline', 'ext3'), shard('baseline', 'ext3')])).toThrow(RigError);
     const other = { ...shard('generic-v2', 'ext3'), kernel: { version: '2.6.27', treeId: 'other' } };
