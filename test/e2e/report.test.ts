@@ -115,7 +115,9 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
     const page = await renderPage(join(dir, 'report.html'), shot);
     expect(page.console).toEqual([]);
     expect(page.dom).toContain('<table class="matrix">');
-    const timelines = report.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip').length;
+    // one per timeout scenario the guest reported on (ext3-v1's thaw race ends in a lockup with nothing to draw)
+    const timelines = report.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip' && x.checks?.length).length;
+    expect(timelines).toBeGreaterThan(8);
     expect(page.dom.match(/<svg class="timeline"/g)).toHaveLength(timelines);
     expect((await stat(shot)).size).toBeGreaterThan(50_000);
     console.log(`report.html screenshot: ${shot}`);
