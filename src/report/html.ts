@@ -7,6 +7,7 @@ import { cacheLine } from '../kbuild/ccache.ts';
 import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
 import { SCENARIOS } from '../scenarios/catalogue.ts';
+import { standingOf } from '../scenarios/judge.ts';
 import type { Step, Transition } from './report-types.ts';
 import { counts } from './report-model.ts';
 import type { Report, ReportResult } from './report-types.ts';
@@ -55,7 +56,7 @@ function matrix(r: Report): string {
     if (!x) return '<td class="st"></td>';
     const tip = x.status === 'skip' ? x.expected : x.observed;
     // a known issue's failure: marked apart from a regression, its evidence below
-    if (x.known && x.status === 'fail') return `<td class="st known" title="${esc(`known issue (manifest): ${tip}`.slice(0, 600))}">✗</td>`;
+    if (standingOf(x) === 'known-failed') return `<td class="st known" title="${esc(`known issue (manifest): ${tip}`.slice(0, 600))}">✗</td>`;
     return `<td class="st ${x.status}" title="${esc(tip.slice(0, 600))}">${MARK[x.status]}</td>`;
   };
   return `<table class="matrix"><tr><th rowspan="2">scenario</th>${revs.map((v) => `<th colspan="2">${esc(v)}</th>`).join('')}</tr><tr>${revs.map(() => FILESYSTEMS.map((f) => `<th>${f}</th>`).join('')).join('')}</tr>${scenarios
@@ -96,14 +97,14 @@ function builds(r: Report): string {
 
 function failure(x: ReportResult): string {
   const known = x.known ? (x.status === 'fail' || x.knownIntermittent ? 'KNOWN ISSUE' : 'FIXED? (listed as a known issue, but passed: update the manifest)') : '';
-  return `<details open><summary class="${x.known && x.status === 'fail' ? 'known' : x.status}">&nbsp;${known || x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p>${x.known ? `<b>known issue (manifest):</b> ${esc(x.known)}<br>` : ''}<b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
+  return `<details open><summary class="${standingOf(x) === 'known-failed' ? 'known' : x.status}">&nbsp;${known || x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p>${x.known ? `<b>known issue (manifest):</b> ${esc(x.known)}<br>` : ''}<b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
     x.reproducer ? `<p><b>reproduce:</b></p><pre>${esc(x.reproducer)}</pre>` : ''
   }${x.console?.length ? `<pre>${esc(x.console.join('\n'))}</pre>` : ''}</details>`;
 }
 
 export function toHtml(r: Report): string {
   const c = counts(r.results);
-  const bad = r.results.filter((x) => x.status === 'fail' || x.status === 'error' || (x.known && x.status === 'pass' && !x.knownIntermittent));
+  const bad = r.results.filter((x) => x.status === 'fail' || x.status === 'error' || standingOf(x) === 'known-passed');
   const timelines = r.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip').map((x) => timelineSvg(x)).filter(Boolean);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>freeze-rig report: ${esc(r.revisions.map((v) => v.revision).join(', '))}</title>

@@ -5,6 +5,7 @@
  */
 import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
+import { standingOf } from '../scenarios/judge.ts';
 import type { Report, ReportResult } from './report-types.ts';
 
 // characters XML 1.0 cannot carry at all (a console can hold them) become '?'
@@ -22,7 +23,7 @@ function testcase(r: ReportResult, seconds: number): string {
   if (r.status === 'pass') return `${head}/>`;
   if (r.status === 'skip') return `${head}>\n      <skipped message="${xml(r.expected)}"/>\n    </testcase>`;
   // a known issue that failed as its manifest says: not a regression, but its evidence stays readable
-  if (r.status === 'fail' && r.known) return `${head}>\n      <skipped message="${xml(`known issue (manifest), failed as expected: ${r.observed.split('\n')[0]!.slice(0, 300)}`)}"/>\n      <system-out>${xml([`known issue: ${r.known}`, body(r)].join('\n'))}</system-out>\n    </testcase>`;
+  if (standingOf(r) === 'known-failed') return `${head}>\n      <skipped message="${xml(`known issue (manifest), failed as expected: ${r.observed.split('\n')[0]!.slice(0, 300)}`)}"/>\n      <system-out>${xml([`known issue: ${r.known}`, body(r)].join('\n'))}</system-out>\n    </testcase>`;
   const tag = r.status === 'fail' ? 'failure' : 'error';
   const type = r.status === 'fail' ? 'expectation' : 'infrastructure';
   return `${head}>\n      <${tag} message="${xml(r.observed.split('\n')[0]!.slice(0, 500))}" type="${type}">${xml(body(r))}</${tag}>\n    </testcase>`;
@@ -38,7 +39,7 @@ export function toJunit(report: Report): string {
     })),
   );
   // counted as JUnit shows them: a known issue's failure is among the skipped
-  const shown = (r: ReportResult) => (r.status === 'fail' && r.known ? 'skip' : r.status);
+  const shown = (r: ReportResult) => (standingOf(r) === 'known-failed' ? 'skip' : r.status);
   const n = (rs: ReportResult[], st: string) => rs.filter((r) => shown(r) === st).length;
   const all = report.results;
   const out = [

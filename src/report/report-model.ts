@@ -6,7 +6,7 @@
 import type { FsName } from '../guest/disk-images.ts';
 import type { BootRecord } from '../scenarios/run-scenarios.ts';
 import type { PatchRecord } from '../kbuild/patch-records.ts';
-import type { ScenarioResult, Status } from '../scenarios/judge.ts';
+import { standingOf, type ScenarioResult, type Status } from '../scenarios/judge.ts';
 import { compareRevisions } from './compare.ts';
 import { REPORT_FORMAT, type FreezeFigures, type Report, type ReportBoot, type ReportPatch, type ReportResult, type ReportRevision, type RevisionRun } from './report-types.ts';
 
@@ -22,7 +22,7 @@ export function counts(results: readonly { status: Status }[]): Record<Status, n
  */
 export function countsLine(results: readonly { status: Status; known?: string }[]): string {
   const c = counts(results);
-  const known = results.filter((r) => r.known && r.status === 'fail').length;
+  const known = results.filter((r) => standingOf(r) === 'known-failed').length;
   return STATUSES.map((s) => `${c[s]} ${s}${s === 'fail' && known ? ` (${known} a known issue)` : ''}`).join(', ');
 }
 

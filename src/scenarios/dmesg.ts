@@ -40,11 +40,9 @@ export function expectedFor(p: ConsoleProblem, lines: string[], expected: Expect
 
 /**
  * dmesg-clean: no BUG, WARNING, oops, lockdep report, soft lockup or hung
- * task in the whole run, except reports the manifest expects and explains.
- */
-/**
- * `knownIn`: scenarios that are a known issue of the revision (manifest),
- * whose own reports are that issue's evidence, judged in that scenario.
+ * task in the whole run, except reports the manifest expects and explains,
+ * and those inside `knownIn`: scenarios that are a known issue of the
+ * revision, whose own reports are that issue's evidence, judged there.
  */
 export function judgeDmesg(c: ConsoleFacts, expected: ExpectedReport[], knownIn: readonly string[] = []) {
   const unexpected: string[] = [];

@@ -105,6 +105,9 @@ export function kernelStopped(p: { kind: string; text: string }, end: string): s
   return undefined;
 }
 
+/** The observation of a scenario the kernel stopped (kernelStopped is defined for p). */
+const stoppedBy = (p: { kind: string; text: string }, end: string, s: string) => `${kernelStopped(p, end)} during ${s}: ${stripTimestamp(p.text).trim()}`;
+
 /** Guest checks from the console events. */
 const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) => e.data.event === 'check').map((e) => e.data as unknown as Check);
 
@@ -121,6 +124,7 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
   const hang = r.events.find((e) => e.data.event === 'hang');
   const ended = `the guest ended (${r.end}${r.endWhy ? `: ${r.endWhy}` : ''})`;
   const guestErrors = r.events.filter((e) => e.data.event === 'error').map((e) => JSON.stringify(e.data));
+  const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
   let stoppedIn: string | undefined;
   return selected.map((s): ScenarioResult => {
     const base = { revision, fs, scenario: s, metrics: {} };
@@ -139,11 +143,10 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
         stoppedIn = s;
         // the report that ended the guest: the first one after the start that the manifest does not explain
         const after = r.problems.filter((p) => p.line >= started.get(s)!);
-        const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
         const first = after.find((p) => !expectedFor(p, r.lines, expected)) ?? after[0];
         const at = first?.line ?? r.lines.length - 1;
         const stuck = first && kernelStopped(first, r.end);
-        if (stuck) return { ...base, status: 'fail', expected: 'the scenario finishes', observed: `${stuck} during ${s}: ${stripTimestamp(first.text).trim()} (${ended})`, console: excerpt(r.lines, at, 8, 40) };
+        if (stuck) return { ...base, status: 'fail', expected: 'the scenario finishes', observed: `${stoppedBy(first, r.end, s)} (${ended})`, console: excerpt(r.lines, at, 8, 40) };
         return { ...base, status: 'error', expected: 'the scenario finishes', observed: `${ended} during ${s}`, console: excerpt(r.lines, at, 8, 32) };
       }
       const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `${ended} before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
@@ -153,11 +156,10 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
     const done = r.events.find((e) => e.data.event === 'scenario-done' && e.data.scenario === s)?.line ?? Infinity;
     // the kernel's own BUG or oops inside the scenario (its process was killed, its checks cut short): that is the result
-    const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
     const crash = s === 'dmesg-clean' ? undefined : r.problems.find((p) => p.line >= (started.get(s) ?? Infinity) && p.line <= done && kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
     if (crash && res.status !== 'skip') {
       const judged = res.status === 'fail' ? `; ${res.observed}` : '';
-      return { ...res, status: 'fail', observed: `${kernelStopped(crash, r.end)} during ${s}: ${stripTimestamp(crash.text).trim()}${judged}`, console: excerpt(r.lines, crash.line, 8, 32) };
+      return { ...res, status: 'fail', observed: `${stoppedBy(crash, r.end, s)}${judged}`, console: excerpt(r.lines, crash.line, 8, 32) };
     }
     // a failure shows what the kernel said while the scenario ran (e.g. "ioctl32(...): Unknown cmd")
     if (res.status === 'fail' && !res.console) {
