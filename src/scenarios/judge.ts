@@ -287,7 +287,9 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
   'reset-at-expiry': (f) => {
     const resets = f.all('reset');
     const late = GUEST.expiryLateMs;
-    if (resets.length !== late.length) f.problem(`${resets.length} rounds reported, expected ${late.length}`);
+    // the guest stops after the first round that lost its timer
+    const lostLast = f.all('thawed-after-reset').some((c) => c.v === resets.length - 1 && c.ret !== 1);
+    if (resets.length !== late.length && !(lostLast && resets.length < late.length)) f.problem(`${resets.length} rounds reported, expected ${late.length}`);
     let hit = 0;
     for (const [i, r] of resets.entries()) {
       const thawed = f.all('thawed-after-reset').find((c) => c.v === i);
