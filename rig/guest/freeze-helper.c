@@ -101,6 +101,28 @@ static void sysrq(char c)
 	}
 }
 
+/*
+ * 1 while lockdep still watches, 0 once a report switched it off (it stops
+ * after its first report), -1 where the kernel has no lockdep: the host
+ * says after which scenario the oracle went blind.
+ */
+static int lockdep_on(void)
+{
+	char buf[4096], *p;
+	int fd = open("/proc/lockdep_stats", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "debug_locks:");
+	return p ? atoi(p + strlen("debug_locks:")) : -1;
+}
+
 /* Value of key=... on the kernel command line (a copy), or NULL. */
 static char cmdline[4096];
 static const char *param(const char *key)
@@ -168,8 +190,8 @@ static int run_one(const struct scenario *s)
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
 		if (r == pid) {
-			emit("{\"event\":\"scenario-done\",\"fs\":\"%s\",\"scenario\":\"%s\",\"ms\":%.1f,\"status\":%d}",
-			     fsname, s->id, now_ms() - t0, status);
+			emit("{\"event\":\"scenario-done\",\"fs\":\"%s\",\"scenario\":\"%s\",\"ms\":%.1f,\"status\":%d,\"lockdep\":%d}",
+			     fsname, s->id, now_ms() - t0, status, lockdep_on());
 			if (WIFSIGNALED(status))
 				return -2;
 			thaw_leftover(s);

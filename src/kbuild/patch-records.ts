@@ -3,7 +3,7 @@ import { newWarnings, uniqueDiagnostics, type Diagnostic } from '../kbuild/build
 import { sizeDelta, type SectionSizes } from '../kbuild/size.ts';
 import type { HunkReport } from '../tree/patch-file.ts';
 import { checkpatch, type CheckpatchResult } from '../tree/checkpatch.ts';
-import type { LoadedPatch } from '../tree/series.ts';
+import { isRigLayer, type LoadedPatch } from '../tree/series.ts';
 
 /** What the rig records of one patch of a revision. */
 export interface PatchRecord {
@@ -31,7 +31,7 @@ export const subjectOf = (text: string) => /^Subject: (.*)$/m.exec(text)?.[1] ??
 
 /** Patch records from a build: how each of the revision's patches applied, and checkpatch on it. */
 export async function patchRecords(rec: BuildRecord, patches: LoadedPatch[]): Promise<PatchRecord[]> {
-  const own = patches.filter((p) => p.layer !== 'compat');
+  const own = patches.filter((p) => !isRigLayer(p.layer));
   return Promise.all(
     own.map(async (p) => {
       const a = rec.tree.patches.find((x) => x.layer === p.layer && x.name === p.name);

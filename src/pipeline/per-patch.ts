@@ -1,3 +1,4 @@
+import { isRigLayer } from '../tree/series.ts';
 import { join } from 'node:path';
 import { buildKernel } from '../kbuild/build-kernel.ts';
 import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
@@ -19,7 +20,7 @@ export async function buildPerPatch(o: BuildRevisionOptions): Promise<Pick<Patch
   const source = await ensureSource(o.layout, o.sourceUrl);
   const stack = typeof o.revision === 'string' ? await loadRevision(o.revision) : o.revision;
   const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
-  const firstOwn = stack.patches.findIndex((p) => p.layer !== 'compat');
+  const firstOwn = stack.patches.findIndex((p) => !isRigLayer(p.layer));
   const lock = join(o.layout.locks, `revision-${treeKey(source, stack.name)}.lock`);
   return withLock(lock, async () => {
     const out: Pick<PatchRecord, 'layer' | 'name' | 'build'>[] = [];

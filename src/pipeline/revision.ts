@@ -4,9 +4,11 @@ import { inputError } from '../errors.ts';
 import { repoPath } from '../paths.ts';
 import { resolveManifest, type Manifest } from '../scenarios/manifest.ts';
 import { refuseEscaping } from '../tree/patch-file.ts';
-import { loadSeries, type LoadedPatch } from '../tree/series.ts';
+import { isRigLayer, loadSeries, type LoadedPatch } from '../tree/series.ts';
 
 export const COMPAT_DIR = repoPath('patches', 'compat');
+/** Test instrumentation (annotations for the kernel's own checkers), kept apart from compat and the series. */
+export const INSTRUMENT_DIR = repoPath('patches', 'instrument');
 export const SERIES_ROOT = repoPath('patches', 'series');
 
 export async function listRevisions(root = SERIES_ROOT): Promise<string[]> {
@@ -24,7 +26,7 @@ export function revisionDir(nameOrPath: string): { name: string; dir: string } {
 export interface Revision {
   name: string;
   dir: string;
-  /** the compat layer, then the series it extends (a known-bad fixture is a revision plus one patch), then its own */
+  /** the compat and instrument layers, then the series it extends (a known-bad fixture is a revision plus one patch), then its own */
   patches: LoadedPatch[];
   /** its promises, `extends` resolved; absent when its directory has no manifest.json (it can be built, not judged) */
   manifest?: Manifest;
@@ -51,7 +53,9 @@ async function readOwnManifest(dir: string): Promise<Manifest | undefined> {
  */
 export async function loadRevision(ref: string): Promise<Revision> {
   const { name, dir } = revisionDir(ref);
+  if (isRigLayer(name)) throw inputError(`${name} is one of the rig's own patch layers, not a revision`, { hint: `known revisions: ${(await listRevisions()).join(', ')}` });
   const compat = await loadSeries(COMPAT_DIR, 'compat');
+  const instrument = await loadSeries(INSTRUMENT_DIR, 'instrument');
   const layers: LoadedPatch[][] = [];
   const manifests: { file: string; own: Manifest }[] = [];
   const seen = new Set<string>();
@@ -71,7 +75,7 @@ export async function loadRevision(ref: string): Promise<Revision> {
     else if (current.dir === dir) ownMissing = true;
     d = own?.extends ? revisionDir(own.extends) : undefined;
   }
-  const patches = [...compat, ...layers.flat()];
+  const patches = [...compat, ...instrument, ...layers.flat()];
   for (const p of patches) refuseEscaping(p);
   return { name, dir, patches, ...(ownMissing ? {} : { manifest: resolveManifest(manifests) }) };
 }

@@ -39,6 +39,19 @@ export function expectedFor(p: ConsoleProblem, lines: string[], expected: Expect
 }
 
 /**
+ * Whether lockdep watched this guest to its end: the guest reports
+ * /proc/lockdep_stats' debug_locks after each scenario, and lockdep stops
+ * after its first report, expected or not. 'on' to the end, 'off' from
+ * `scenario` on, or 'none' (no lockdep, or an older guest). Pure.
+ */
+export function lockdepState(events: ConsoleEvent[]): { state: 'on' | 'none' } | { state: 'off'; scenario: string } {
+  const done = events.filter((e) => e.data.event === 'scenario-done' && typeof e.data.lockdep === 'number' && e.data.lockdep >= 0);
+  const off = done.find((e) => e.data.lockdep === 0);
+  if (off) return { state: 'off', scenario: String(off.data.scenario) };
+  return { state: done.length ? 'on' : 'none' };
+}
+
+/**
  * dmesg-clean: no BUG, WARNING, oops, lockdep report, soft lockup or hung
  * task in the whole run, except reports the manifest expects and explains,
  * and those inside `knownIn`: scenarios that are a known issue of the
@@ -63,6 +76,9 @@ export function judgeDmesg(c: ConsoleFacts, expected: ExpectedReport[], knownIn:
   const expectedText = expected.length
     ? `no kernel problem reports except: ${expected.map((e) => `${e.kind} "${e.match}"${e.locks ? ` holding only ${e.locks.join('/')}` : ''}`).join('; ')}`
     : 'no BUG, WARNING, oops, lockdep report, soft lockup or hung task';
-  if (unexpected.length) return { status: 'fail' as const, expected: expectedText, observed: unexpected.join('; '), console };
-  return { status: 'pass' as const, expected: expectedText, observed: known.length ? known.join('; ') : 'clean' };
+  const lockdep = lockdepState(c.events);
+  const watched = lockdep.state === 'on' ? '; lockdep on to the end' : lockdep.state === 'off' ? `; lockdep off from ${lockdep.scenario} on: later lock problems unseen` : '';
+  const metrics: Record<string, { value: number; unit: string }> = lockdep.state === 'none' ? {} : { lockdepOnToTheEnd: { value: lockdep.state === 'on' ? 1 : 0, unit: 'yes/no' } };
+  if (unexpected.length) return { status: 'fail' as const, expected: expectedText, observed: unexpected.join('; ') + watched, console, metrics };
+  return { status: 'pass' as const, expected: expectedText, observed: (known.length ? known.join('; ') : 'clean') + watched, metrics };
 }

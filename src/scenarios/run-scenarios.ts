@@ -299,6 +299,9 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
 export function combineDmesg(rs: ScenarioResult[]): ScenarioResult {
   const bad = rs.find((r) => r.status !== 'pass');
   if (bad) return bad;
-  return { ...rs[0]!, observed: rs.map((r) => r.observed).join('; ') };
+  // lockdep watched the filesystem to the end only if it did in every guest
+  const on = rs.map((r) => r.metrics.lockdepOnToTheEnd?.value).filter((v) => v !== undefined);
+  const metrics = on.length ? { ...rs[0]!.metrics, lockdepOnToTheEnd: { value: Math.min(...on), unit: 'yes/no' } } : rs[0]!.metrics;
+  return { ...rs[0]!, observed: rs.map((r) => r.observed).join('; '), metrics };
 }
 

@@ -38,9 +38,17 @@ export function parseSeries(text: string, where = 'series'): SeriesEntry[] {
   return out;
 }
 
+/**
+ * The rig's own layers, below every revision: the toolchain-compat layer,
+ * then the test instrumentation. Not the revision's patches: not reported,
+ * checked or bisected as its own.
+ */
+export const RIG_LAYERS = ['compat', 'instrument'] as const;
+export const isRigLayer = (layer: string) => (RIG_LAYERS as readonly string[]).includes(layer);
+
 /** A patch of a series with its content, as the work tree applies it. */
 export interface LoadedPatch extends SeriesEntry {
-  /** Which layer it belongs to: 'compat' or a revision name. */
+  /** Which layer it belongs to: one of RIG_LAYERS or a revision name. */
   layer: string;
   file: string;
   text: string;

@@ -10,7 +10,7 @@ import { exists, sha256File } from '../util/files.ts';
 import { withLock } from '../util/lock.ts';
 import { progress, say } from '../util/progress.ts';
 import { commandMissing } from '../util/exec.ts';
-import { commonPrefix, patchKey, type LoadedPatch } from './series.ts';
+import { commonPrefix, isRigLayer, patchKey, type LoadedPatch } from './series.ts';
 import { parsePatchOutput, patchTargets, refuseEscaping, type HunkReport } from './patch-file.ts';
 import { hunkText } from './hunks.ts';
 
@@ -93,7 +93,7 @@ export async function applyPatch(dir: string, p: LoadedPatch): Promise<AppliedPa
     if (!report.failed.length) details.push(...(dry.all ?? '').split('\n').slice(-8));
     const msg = `${p.layer}/${p.name} does not apply to the tree` + (report.failed.length ? ` (${report.failed.length} hunk(s) failed)` : '');
     const o = { details, hint: `the patch file is ${p.file}; rebase it onto the layers below it in the series` };
-    throw p.layer === 'compat' ? inputError(msg, o) : expectationError(msg, o);
+    throw isRigLayer(p.layer) ? inputError(msg, o) : expectationError(msg, o);
   }
   const real = await runPatch(dir, p, []);
   if (real.exitCode !== 0) throw infraError(`${p.name}: patch failed after a clean dry run`, { details: [real.all ?? ''] });

@@ -5,7 +5,7 @@ import { judge, standingOf, withKnownIssues, type Check, type ScenarioResult } f
 import { mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../../src/scenarios/catalogue.ts';
-import { expectedFor, heldLocks, scenarioAt } from '../../src/scenarios/dmesg.ts';
+import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '../../src/scenarios/dmesg.ts';
 import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf } from '../../src/scenarios/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
@@ -154,6 +154,19 @@ describe('dmesg-clean', () => {
     expect(expectedFor(problem, lines, ext3v1.filesystems.ext3.dmesg!.expected)).toBeDefined();
     // generic-v2 explains j_barrier only: s_umount held is the flaw 1/4 removes
     expect(expectedFor(problem, lines, generic.filesystems.ext3.dmesg!.expected)).toBeUndefined();
+  });
+
+  it('says after which scenario lockdep stopped watching a guest', () => {
+    const done = (scenario: string, lockdep?: number) => ({ line: 0, data: { event: 'scenario-done', scenario, ...(lockdep !== undefined ? { lockdep } : {}) } });
+    expect(lockdepState([done('freeze-thaw', 1), done('errors', 1)])).toEqual({ state: 'on' });
+    expect(lockdepState([done('freeze-thaw', 1), done('errors', 0), done('timeout-fires', 0)])).toEqual({ state: 'off', scenario: 'errors' });
+    // no lockdep in the kernel (-1), or a guest that does not say
+    expect(lockdepState([done('freeze-thaw', -1)])).toEqual({ state: 'none' });
+    expect(lockdepState([done('freeze-thaw')])).toEqual({ state: 'none' });
+    const clean = judgeDmesg({ lines: [], problems: [], events: [done('freeze-thaw', 1)] }, []);
+    expect(clean).toMatchObject({ status: 'pass', observed: 'clean; lockdep on to the end', metrics: { lockdepOnToTheEnd: { value: 1, unit: 'yes/no' } } });
+    const blind = judgeDmesg({ lines, problems: [problem], events: [{ line: 0, data: { event: 'scenario', scenario: 'errors' } }, done('errors', 0)] }, ext3v1.filesystems.ext3.dmesg!.expected);
+    expect(blind).toMatchObject({ status: 'pass', observed: expect.stringMatching(/\[expected: .*\]; lockdep off from errors on: later lock problems unseen$/), metrics: { lockdepOnToTheEnd: { value: 0 } } });
   });
 
   it('names the scenario a problem happened in', () => {
@@ -310,6 +323,14 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
 });
 
 describe('manifests', () => {
+  it('puts the rig\'s own layers below every revision: compat, then the instrumentation, then the series', async () => {
+    const r = await loadRevision('generic-v2');
+    const layers = [...new Set(r.patches.map((p) => p.layer))];
+    expect(layers).toEqual(['compat', 'instrument', 'generic-v2']);
+    expect(r.patches.filter((p) => p.layer === 'instrument').map((p) => p.name)).toEqual(['0001-jbd-hand-j_barrier-from-the-freezer-to-the-thawer-for-lockdep.patch']);
+    await expect(loadRevision('instrument')).rejects.toThrow(/one of the rig's own patch layers/);
+  });
+
   it('lets a fixture extend a revision and keep its promises', async () => {
     const bad = (await loadRevision(repoPath('test', 'fixtures', 'series', 'bad-abi'))).manifest!;
     expect(bad.filesystems).toEqual(generic.filesystems);
