@@ -1,7 +1,7 @@
 import type { FsName } from '../guest/disk-images.ts';
 import { GUEST, LIMITS, skipReason, type ScenarioId, isScenario } from './catalogue.ts';
 import { outcomeOf } from './errno.ts';
-import { COMPAT32_CALLS, TIMEOUT_FORMS, type Compat32Call, type FsManifest, type Manifest, type Outcome, type RemountOutcome } from './manifest.ts';
+import { COMPAT32_CALLS, knownIssueOf, TIMEOUT_FORMS, type Compat32Call, type FsManifest, type Manifest, type Outcome, type RemountOutcome } from './manifest.ts';
 import { judgeDmesg, type ConsoleFacts } from './dmesg.ts';
 
 /** thaw-timeout-race: three hammered rounds, then the forced one (rig/guest/timeouts.c). */
@@ -67,9 +67,9 @@ export function standingOf(r: Pick<ScenarioResult, 'status' | 'known' | 'knownIn
 /** Marks the results whose scenario the manifest lists as a known issue on their fs. Pure. */
 export function withKnownIssues(manifest: Manifest, results: ScenarioResult[]): ScenarioResult[] {
   return results.map((r) => {
-    const issue = manifest.filesystems[r.fs]?.knownIssues?.[r.scenario];
+    const issue = knownIssueOf(manifest.filesystems[r.fs]?.knownIssues?.[r.scenario]);
     if (!issue || r.status === 'skip') return r;
-    return typeof issue === 'string' ? { ...r, known: issue } : { ...r, known: issue.why, knownIntermittent: true };
+    return issue.intermittent ? { ...r, known: issue.why, knownIntermittent: true } : { ...r, known: issue.why };
   });
 }
 

@@ -107,6 +107,16 @@ export interface Manifest {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep merge for manifests: objects merge, everything else replaces. Pure. */
+/**
+ * A known issue's evidence and whether it is intermittent, from either form
+ * the manifest allows; undefined for anything else (validation says so). Pure.
+ */
+export function knownIssueOf(issue: unknown): { why: string; intermittent: boolean } | undefined {
+  if (typeof issue === 'string') return { why: issue, intermittent: false };
+  if (isObject(issue) && issue.intermittent === true && typeof issue.why === 'string') return { why: issue.why, intermittent: true };
+  return undefined;
+}
+
 export function mergeManifest<T>(base: T, over: unknown): T {
   if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
   const out: Record<string, unknown> = { ...base };
@@ -127,8 +137,8 @@ export function validateManifest(m: Manifest, where: string): void {
     }
     for (const [id, issue] of Object.entries(f.knownIssues ?? {})) {
       if (!isScenario(id)) throw bad(`${fs}: knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
-      const why = typeof issue === 'string' ? issue : isObject(issue) && issue.intermittent === true ? issue.why : undefined;
-      if (typeof why !== 'string' || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true }): what fails, the console lines, why`);
+      const why = knownIssueOf(issue)?.why;
+      if (!why || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true }): what fails, the console lines, why`);
     }
     if (f.iface === null) continue;
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);
