@@ -96,6 +96,10 @@ describe('judging a scenario against the manifest', () => {
     // every round too late: the rig never made the situation, so no verdict on the kernel
     const late = [...round(0, 5, [-1, 22], [1, 20]), ...round(1, 20, [-1, 22], [1, 26]), ...round(2, 50, [-1, 22], [1, 30])];
     expect(judge('g', generic, 'xfs', 'reset-at-expiry', late)).toMatchObject({ status: 'error', observed: expect.stringContaining('the rig did not get there') });
+    // the guest stops at the first lost timer: fewer rounds are fine then, and only then
+    const stopped = judge('g', generic, 'xfs', 'reset-at-expiry', [...round(0, 5, [-1, 22], [1, 20]), ...round(1, 20, [0, 0], [0, 5003])]);
+    expect(stopped.observed).toMatch(/^round 1 \(reset 20 ms past the deadline\): the reset returned 0 but the fs was still frozen 5003 ms after it: the reset lost the timer$/);
+    expect(judge('g', generic, 'xfs', 'reset-at-expiry', [...round(0, 5, [0, 0], [1, 2040])]).observed).toMatch(/1 rounds reported, expected 3/);
     // a timer that is kept but fires at the wrong time
     expect(judge('g', generic, 'xfs', 'reset-at-expiry', [...round(0, 5, [0, 0], [1, 400]), ...round(1, 20, [0, 0], [1, 2010]), ...round(2, 50, [0, 0], [1, 2100])]).observed).toMatch(/thawed 400 ms after the reset/);
   });
