@@ -141,9 +141,11 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
       }
       if (started.has(s) && !stoppedIn) {
         stoppedIn = s;
-        // the report that ended the guest: the first one after the start that the manifest does not explain
+        // the report that ended the guest: the first after the start that stops a kernel (a lockdep
+        // report before it does not), else the first the manifest does not explain
         const after = r.problems.filter((p) => p.line >= started.get(s)!);
-        const first = after.find((p) => !expectedFor(p, r.lines, expected)) ?? after[0];
+        const unexplained = after.filter((p) => !expectedFor(p, r.lines, expected));
+        const first = unexplained.find((p) => kernelStopped(p, r.end)) ?? unexplained[0] ?? after[0];
         const at = first?.line ?? r.lines.length - 1;
         const stuck = first && kernelStopped(first, r.end);
         if (stuck) return { ...base, status: 'fail', expected: 'the scenario finishes', observed: `${stoppedBy(first, r.end, s)} (${ended})`, console: excerpt(r.lines, at, 8, 40) };
