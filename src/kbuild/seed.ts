@@ -10,14 +10,18 @@
  * (the prefix), and so did every further patch, each after the extraction,
  * so all of them are newer than every copied object and make redoes what
  * depends on them; every other file is the pristine source in both trees,
- * byte for byte (the same tree id) and with the tarball's 2008 mtime. The
+ * byte for byte (the same tree id) and with the tarball's 2008 mtime.
+ * A file the seed's patches changed and ours leave as they are (compat's
+ * uaccess_64.h, included by some 440 units) then gets the mtime it has in
+ * the seed's tree, if that is older than the seed's build and the bytes are
+ * the same: those are the bytes the copied objects were compiled from. The
  * compile lines read ../linux/... in both (makeArgs), so kbuild's .cmd
  * checks pass. What is refused: a tree not freshly extracted, a build dir
  * that has objects, further patches that touch a Kconfig file (the seed's
  * .config was verified against the seed's Kconfig), and a seed whose build
  * changed while it was copied.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import type { CacheLayout } from '../paths.ts';
@@ -33,8 +37,9 @@ export interface SeedRecord {
   config: { hash: string };
   toolchain: Record<string, string>;
   make?: string[];
-  tree: { patches: { key: string }[] };
+  tree: { dir: string; patches: { key: string }[] };
   outDir: string;
+  durationSeconds: number;
 }
 
 /** What a candidate seed must match. */
@@ -105,10 +110,36 @@ export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tr
     await emptyDir(outDir);
     return undefined;
   }
+  await alignUnchanged(seed, tree, patches, before.mtimeMs - seed.durationSeconds * 1000);
   // the seed's records are not this build's; include2/asm points into the seed's tree: prepare3 links it anew
   for (const f of ['build.json', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
   await ownBuildDir(outDir, tree.instance);
   return seed;
+}
+
+/** The files the patches touch, as paths in the tree. Pure. */
+export function touchedFiles(patches: readonly LoadedPatch[]): Set<string> {
+  return new Set(patches.flatMap((p) => patchTargets(p.text, p.strip).map((t) => t.path)));
+}
+
+/**
+ * Gives each file that the seed's patches touched and the further patches
+ * do not the mtime it has in the seed's tree, where that is older than the
+ * seed's build (`builtFrom`, ms) and the bytes are the same; any other file
+ * keeps its new mtime, and make redoes what depends on it.
+ */
+async function alignUnchanged(seed: SeedRecord, tree: WorkTree, patches: readonly LoadedPatch[], builtFrom: number): Promise<void> {
+  const prefix = seed.tree.patches.length;
+  const further = touchedFiles(patches.slice(prefix));
+  for (const f of touchedFiles(patches.slice(0, prefix))) {
+    if (further.has(f)) continue;
+    const [from, to] = [join(seed.tree.dir, f), join(tree.dir, f)];
+    const st = await stat(from).catch(() => undefined);
+    if (!st || st.mtimeMs >= builtFrom) continue;
+    const [a, b] = await Promise.all([readFile(from).catch(() => undefined), readFile(to).catch(() => undefined)]);
+    if (!a || !b || !a.equals(b)) continue;
+    await utimes(to, st.atime, st.mtime);
+  }
 }
 
 async function emptyDir(dir: string): Promise<void> {

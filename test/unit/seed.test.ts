@@ -9,8 +9,9 @@ const rec = (revision: string, keys: string[], over: Partial<SeedRecord> = {}): 
   config: { hash: 'c' },
   toolchain: { gcc: '12' },
   make: make(`/c/trees/${revision}/build-c`),
-  tree: { patches: keys.map((key) => ({ key })) },
+  tree: { dir: `/c/trees/${revision}/linux`, patches: keys.map((key) => ({ key })) },
   outDir: `/c/trees/${revision}/build-c`,
+  durationSeconds: 100,
   ...over,
 });
 const want = { treeId: 't', configHash: 'c', toolchain: { gcc: '12' }, make: makeLineWithoutDir(make('/c/trees/fixture/build-c')), patches: ['compat/1', 'v2/1', 'v2/2', 'fixture/1'], extractedAt: 1000 };
