@@ -17,6 +17,8 @@ export interface BuildRevisionOptions {
   sourceUrl?: string;
   /** called once the work tree is ready, before the kernel builds: what may start beside the build */
   onTree?: (tree: WorkTree) => void;
+  /** make waits for this (the build before it in a run); the tree is prepared at once */
+  gate?: Promise<unknown>;
 }
 
 /**
@@ -42,6 +44,7 @@ async function prepareAndBuild(
     for (const h of a.fuzz) say(`finding: ${a.layer}/${a.name} applied hunk #${h.hunk} of ${h.file} with fuzz ${h.fuzz}`);
   }
   o.onTree?.(tree);
+  await o.gate;
   const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
   return buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs, patches: stack.patches });
 }

@@ -23,6 +23,7 @@ import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
 import { writeReport } from '../report/write-report.ts';
+import { patchKey } from '../tree/series.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { buildRevision } from './build-revision.ts';
@@ -82,6 +83,9 @@ interface Built {
   guestKit?: Promise<GuestKit>;
 }
 
+/** Whether revision a's patches start with all of b's. Pure. */
+const stacksOn = (a: Revision, b: Revision) => b.patches.length < a.patches.length && b.patches.every((p, k) => patchKey(p) === patchKey(a.patches[k]!));
+
 const buildLine = (rec: BuildRecord) =>
   rec.upToDate
     ? `build up to date, make not run (${rec.durationSeconds.toFixed(1)} s)`
@@ -111,18 +115,25 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   // Builds form a chain of their own, one after another and at low priority
   // (buildKernel runs make under nice 19), so that the next revision compiles
   // while this one's guests run: the guests mostly sleep in their waits, and
-  // at nice 0 they keep the CPU whenever they need it.
+  // at nice 0 they keep the CPU whenever they need it. A work tree is
+  // extracted as soon as every build it may be seeded from is done (a seed
+  // must finish before the extraction, seed.ts): baseline's, and those of
+  // the run's revisions it extends (a fixture extends generic-v2), so most
+  // extractions do not wait for the build before them.
   const builds: Promise<Built>[] = [];
   let chain: Promise<unknown> = base;
-  for (const rev of revisions) {
-    const built = chain.then(() => buildOne(rev));
+  for (const [i, rev] of revisions.entries()) {
+    const gate = chain;
+    const seeds = revisions.slice(0, i).flatMap((r, j) => (stacksOn(rev, r) ? [builds[j]!.catch(() => undefined)] : []));
+    const built = Promise.all([base, ...seeds]).then(() => buildOne(rev, gate));
     built.catch(() => undefined); // awaited in order below
     builds.push(built);
     chain = built.catch(() => undefined);
   }
-  async function buildOne(rev: Revision): Promise<Built> {
-    const steps = req.perPatch ? await buildPerPatch({ ...buildOpts, revision: rev }) : [];
-    const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree });
+  async function buildOne(rev: Revision, gate: Promise<unknown>): Promise<Built> {
+    // --per-patch pushes the stack patch by patch in the same tree: all of it after the build before
+    const steps = req.perPatch ? await gate.then(() => buildPerPatch({ ...buildOpts, revision: rev })) : [];
+    const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree, gate });
     return { rec, steps, guestKit: kits.get(rec.tree.key) };
   }
   for (const [i, rev] of revisions.entries()) {
