@@ -1,3 +1,4 @@
+import { DEFAULT_FRAGMENTS } from '../config/fragments.ts';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
@@ -28,6 +29,14 @@ interface RunOpts {
   sourceUrl?: string;
   perPatch?: boolean;
   vmsPerFs: number;
+  smp?: boolean;
+}
+
+/** --config and --smp: the fragments to build with, or undefined for the default ones. Pure. */
+export function fragmentsFor(config: string[] | undefined, smp: boolean | undefined): string[] | undefined {
+  if (!smp) return config;
+  const base = config?.length ? config : DEFAULT_FRAGMENTS;
+  return base.includes('smp') ? [...base] : [...base, 'smp'];
 }
 
 /** --vms-per-fs: at most 1 to 6 guests per filesystem. */
@@ -72,6 +81,7 @@ export function registerRun(program: Command): void {
     .option('--workload-arg <arg...>', 'its arguments; {dir} is its directory on the frozen fs', [])
     .option('--per-patch', "also build each revision after each of its patches (bisectability)")
     .option('--config <fragment...>', 'config fragments')
+    .option('--smp', 'an SMP, preemptible kernel (kernel-config/smp.config) on two vCPUs, for the race scenarios (a build of its own)')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--vms-per-fs <n>', 'guests per filesystem at most, its scenarios split between them', parseVms, DEFAULT_VMS_PER_FS)
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
@@ -86,7 +96,7 @@ export function registerRun(program: Command): void {
           workload: opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined,
           vmsPerFs: opts.vmsPerFs,
           perPatch: opts.perPatch,
-          fragments: opts.config,
+          fragments: fragmentsFor(opts.config, opts.smp),
           jobs: opts.jobs,
           sourceUrl: opts.sourceUrl,
           runDir: resolve(opts.out ?? join('runs', runDirName())),

@@ -28,6 +28,12 @@ export function parseConfig(text: string, name = 'fragment'): Fragment {
   return { name, symbols };
 }
 
+/** The CPUs a kernel's .config runs on: NR_CPUS for an SMP kernel, else 1. Pure. */
+export function cpusOf(config: string): number {
+  const s = parseConfig(config.split('\n').filter((l) => /^(# )?CONFIG_/.test(l)).join('\n'), '.config').symbols;
+  return s.get('SMP') === 'y' ? Number(s.get('NR_CPUS') ?? 2) : 1;
+}
+
 export interface Merge {
   /** The .config text to feed to oldconfig. */
   text: string;

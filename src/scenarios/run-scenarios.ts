@@ -1,3 +1,4 @@
+import { cpusOf } from '../config/fragments.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
@@ -26,6 +27,8 @@ export interface BootRecord {
   /** the scenarios this guest ran */
   scenarios: string[];
   accel: string;
+  /** vCPUs: more than 1 for an SMP kernel (run --smp) */
+  cpus?: number;
   seconds: number;
   end: string;
   console: string;
@@ -198,6 +201,8 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const initrd = join(dir, 'initramfs.cpio.gz');
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper), files }));
   const bz = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
+  // an SMP kernel (run --smp) boots on as many vCPUs as it was built for
+  const cpus = cpusOf(await readFile(join(rec.outDir, '.config'), 'utf8'));
   say(`${rec.revision}: guest helper and initramfs ready`);
   // KVM only where a real boot proved it works (nested KVM hangs this guest on these machines).
   const accel = await chooseAccel(process.env, () =>
@@ -232,7 +237,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         mute: opts.muteHost,
       });
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, disks: [{ file: image }], append: [guestAppend(fs, manifest, scenarios), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
+        spec: { kernel: bz, initrd, accel, cpus, disks: [{ file: image }], append: [guestAppend(fs, manifest, scenarios), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
         signal: stopped.signal,
         onEvent: (e) => {
@@ -254,7 +259,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         wallSeconds: 420,
         silenceSeconds: 75,
       });
-      say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}); checking its disks`);
+      say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
       await asks.close();
       await qmp?.then((q) => q.close()).catch(() => undefined);
       // the image checked on the host after the guest shut down
@@ -271,6 +276,7 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
         name,
         scenarios,
         accel,
+        cpus,
         seconds: r.seconds,
         end: r.end,
         console: basename(r.log),

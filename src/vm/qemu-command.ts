@@ -11,6 +11,8 @@ export interface VmSpec {
   /** extra kernel command line, after the rig's own */
   append?: string;
   accel: Accel;
+  /** vCPUs (an SMP kernel's NR_CPUS); 1 when absent */
+  cpus?: number;
   memoryMiB?: number;
   disks?: { file: string; format?: 'raw' | 'qcow2' }[];
   /** QMP on a unix socket (server, no wait) */
@@ -39,6 +41,7 @@ export function qemuArgs(v: VmSpec): string[] {
     '-no-reboot',
     '-accel', v.accel,
     ...(v.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    ...(v.cpus && v.cpus > 1 ? ['-smp', String(v.cpus)] : []),
     '-m', String(v.memoryMiB ?? 256),
     '-serial', 'stdio',
     '-kernel', v.kernel,

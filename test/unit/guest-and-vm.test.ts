@@ -1,3 +1,5 @@
+import { cpusOf, DEFAULT_FRAGMENTS } from '../../src/config/fragments.ts';
+import { fragmentsFor } from '../../src/commands/run.ts';
 import { describe, expect, it } from 'vitest';
 import { cpioNewc } from '../../src/guest/cpio.ts';
 import { buildInitramfs, initramfsEntries } from '../../src/guest/initramfs.ts';
@@ -97,6 +99,16 @@ describe('QEMU command line', () => {
     expect(a).toContain('-no-reboot');
     expect(a).not.toContain('-cpu');
     expect(qemuArgs({ kernel: 'k', initrd: 'i', accel: 'kvm' })).toContain('-cpu');
+    // an SMP kernel gets its vCPUs; a uniprocessor one no -smp at all
+    const smp = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', cpus: 2 });
+    expect(smp[smp.indexOf('-smp') + 1]).toBe('2');
+    expect(qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', cpus: 1 })).not.toContain('-smp');
+    expect(cpusOf('CONFIG_SMP=y\nCONFIG_NR_CPUS=2\n# CONFIG_PREEMPT_NONE is not set\nCONFIG_PREEMPT=y\n')).toBe(2);
+    expect(cpusOf('# Automatically generated make config: don\'t edit\n# CONFIG_SMP is not set\nCONFIG_NR_CPUS=8\n')).toBe(1);
+    expect(fragmentsFor(undefined, true)).toEqual([...DEFAULT_FRAGMENTS, 'smp']);
+    expect(fragmentsFor(['base-qemu-x86_64', 'ext3'], true)).toEqual(['base-qemu-x86_64', 'ext3', 'smp']);
+    expect(fragmentsFor(['ext3'], false)).toEqual(['ext3']);
+    expect(fragmentsFor(undefined, undefined)).toBeUndefined();
   });
 
   it('uses TCG unless told otherwise or KVM is proven', async () => {
