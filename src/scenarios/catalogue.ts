@@ -224,9 +224,17 @@ export const GUEST_BOOT_MS = 1000;
  * A known issue (the manifest's) may hang or lock up its guest, and a guest
  * runs nothing after that: each runs last, one to a guest while `vms`
  * allows (else with the fewest other known issues), and the other
- * scenarios fill up its guest as any other. Pure.
+ * scenarios fill up its guest as any other. One the manifest says hangs
+ * (`hangs`: it costs its whole watchdog budget) gets a guest to itself
+ * while another guest is left for the rest. Pure.
  */
-export function splitScenarios(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs' = 'ext3', known: readonly string[] = []): ScenarioId[][] {
+export function splitScenarios(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs' = 'ext3', known: readonly string[] = [], hangs: readonly string[] = []): ScenarioId[][] {
+  const alone = ids.filter((id) => known.includes(id) && hangs.includes(id)).slice(0, Math.max(0, vms - 1));
+  const rest = ids.filter((id) => !alone.includes(id));
+  return [...(rest.length ? splitAround(rest, vms - alone.length, fs, known) : []), ...alone.map((id) => [id])];
+}
+
+function splitAround(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs', known: readonly string[]): ScenarioId[][] {
   const isKnown = (id: ScenarioId) => known.includes(id);
   const ms = (id: ScenarioId) => GUEST_MS[fs][id];
   const longest = (gs: Group[]) => Math.max(0, ...gs.map((g) => g.ms));

@@ -85,9 +85,11 @@ export interface FsManifest {
    * the known issue and does not fail the run; a pass fails it, since the
    * manifest no longer tells the truth. An error of the rig is never excused.
    * An intermittent one (a race the rig cannot force yet) may pass too: say
-   * so, with how often it showed.
+   * so, with how often it showed. One that hangs or locks up its guest says
+   * so too (`hangs`): the rig then gives it a guest of its own, since it
+   * costs its whole watchdog budget.
    */
-  knownIssues?: Record<string, string | { why: string; intermittent: true }>;
+  knownIssues?: Record<string, string | { why: string; intermittent?: true; hangs?: true }>;
 }
 
 export interface Manifest {
@@ -106,17 +108,20 @@ export interface Manifest {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Deep merge for manifests: objects merge, everything else replaces. Pure. */
 /**
- * A known issue's evidence and whether it is intermittent, from either form
- * the manifest allows; undefined for anything else (validation says so). Pure.
+ * A known issue's evidence, whether it is intermittent and whether it hangs
+ * its guest, from either form the manifest allows; undefined for anything
+ * else (validation says so). Pure.
  */
-export function knownIssueOf(issue: unknown): { why: string; intermittent: boolean } | undefined {
-  if (typeof issue === 'string') return { why: issue, intermittent: false };
-  if (isObject(issue) && issue.intermittent === true && typeof issue.why === 'string') return { why: issue.why, intermittent: true };
-  return undefined;
+export function knownIssueOf(issue: unknown): { why: string; intermittent: boolean; hangs: boolean } | undefined {
+  if (typeof issue === 'string') return { why: issue, intermittent: false, hangs: false };
+  if (!isObject(issue) || typeof issue.why !== 'string') return undefined;
+  const flags = Object.keys(issue).filter((k) => k !== 'why');
+  if (!flags.length || flags.some((k) => !['intermittent', 'hangs'].includes(k) || issue[k] !== true)) return undefined;
+  return { why: issue.why, intermittent: issue.intermittent === true, hangs: issue.hangs === true };
 }
 
+/** Deep merge for manifests: objects merge, everything else replaces. Pure. */
 export function mergeManifest<T>(base: T, over: unknown): T {
   if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
   const out: Record<string, unknown> = { ...base };
@@ -138,7 +143,7 @@ export function validateManifest(m: Manifest, where: string): void {
     for (const [id, issue] of Object.entries(f.knownIssues ?? {})) {
       if (!isScenario(id)) throw bad(`${fs}: knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
       const why = knownIssueOf(issue)?.why;
-      if (!why || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true }): what fails, the console lines, why`);
+      if (!why || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true, "hangs": true }, either flag or both): what fails, the console lines, why`);
     }
     if (f.iface === null) continue;
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);

@@ -18,7 +18,7 @@ import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge
 import { expectedFor } from './dmesg.ts';
 import { say } from '../util/progress.ts';
 import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
-import type { Manifest } from './manifest.ts';
+import { knownIssueOf, type Manifest } from './manifest.ts';
 
 export interface BootRecord {
   fs: FsName;
@@ -214,7 +214,9 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   // Each filesystem's scenarios split over parallel VMs: the guests mostly wait, so wall time follows the longest group.
   const filesystems = opts.filesystems ?? FILESYSTEMS;
   const plan = filesystems.flatMap((fs) => {
-    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, Object.keys(manifest.filesystems[fs]?.knownIssues ?? {}));
+    const known = Object.entries(manifest.filesystems[fs]?.knownIssues ?? {});
+    const hangs = known.filter(([, k]) => knownIssueOf(k)?.hangs).map(([id]) => id);
+    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, known.map(([id]) => id), hangs);
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
   });
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));

@@ -374,6 +374,12 @@ describe('manifests', () => {
   it('refuses a known issue without evidence, or for a scenario that does not exist', () => {
     const bad = (knownIssues: unknown) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { knownIssues } } }) }]);
     expect(bad({ 'reset-at-expiry': 'broken' })).toThrow(/knownIssues.reset-at-expiry needs its evidence/);
+    const why = 'x'.repeat(40);
+    expect(bad({ 'reset-at-expiry': { why, hangs: true } })).not.toThrow();
+    expect(bad({ 'reset-at-expiry': { why, intermittent: true, hangs: true } })).not.toThrow();
+    expect(bad({ 'reset-at-expiry': { why } })).toThrow(/needs its evidence/);
+    expect(bad({ 'reset-at-expiry': { why, hangs: 'yes' } })).toThrow(/needs its evidence/);
+    expect(bad({ 'reset-at-expiry': { why, flaky: true } })).toThrow(/needs its evidence/);
     expect(bad({ 'no-such-scenario': 'a long enough explanation of what goes wrong and why' })).toThrow(/knownIssues.no-such-scenario is not a scenario/);
     expect(bad({ 'reset-at-expiry': { why: 'a long enough explanation of what goes wrong and why', intermittent: true } })).not.toThrow();
     // a crash cannot be waved through as an expected report: it is a known issue of its scenario, with evidence
@@ -435,6 +441,18 @@ describe('splitting a guest\'s scenarios over parallel VMs', () => {
     // more known issues than room: as few as can be per guest, each after the others
     expect(splitScenarios(['freeze-thaw', 'reset-at-expiry', 'thaw-timeout-race'], 2, 'ext3', ['reset-at-expiry', 'thaw-timeout-race'])).toEqual([['freeze-thaw', 'thaw-timeout-race'], ['reset-at-expiry']]);
     expect(splitScenarios(['reset-at-expiry'], 3, 'xfs', ['reset-at-expiry'])).toEqual([['reset-at-expiry']]);
+  });
+
+  it('gives a known issue that hangs its guest (manifest: hangs) a guest to itself, and splits the rest over the others', () => {
+    const ids = SCENARIOS.filter((s) => s !== 'dmesg-clean');
+    const groups = splitScenarios(ids, 5, 'ext3', ['remount-frozen', 'compat32'], ['remount-frozen']);
+    expect(groups).toHaveLength(5);
+    expect(groups.at(-1)).toEqual(['remount-frozen']);
+    expect(groups.flat().sort()).toEqual([...ids].sort());
+    // one guest only: it still runs, last
+    expect(splitScenarios(['freeze-thaw', 'remount-frozen'], 1, 'ext3', ['remount-frozen'], ['remount-frozen'])).toEqual([['freeze-thaw', 'remount-frozen']]);
+    // "hangs" of a scenario that is not a known issue means nothing
+    expect(splitScenarios(['freeze-thaw', 'errors'], 3, 'ext3', [], ['errors'])).toEqual([['freeze-thaw', 'errors']]);
   });
 
   it('spreads the other scenarios over the known issues\' guests too', () => {
