@@ -8,12 +8,17 @@ export interface ConsoleFacts {
   events: ConsoleEvent[];
 }
 
-/** The scenario that was running when console line `line` was printed. Pure. */
+/**
+ * The scenario that was running when console line `line` was printed:
+ * 'boot' before the first, 'after <id>' once it finished (a report printed
+ * at power-off is not that scenario's). Pure.
+ */
 export function scenarioAt(events: ConsoleEvent[], line: number): string {
   let current = 'boot';
   for (const e of events) {
     if (e.line > line) break;
     if (e.data.event === 'scenario') current = String(e.data.scenario);
+    if (e.data.event === 'scenario-done') current = `after ${String(e.data.scenario)}`;
   }
   return current;
 }
