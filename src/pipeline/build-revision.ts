@@ -30,21 +30,32 @@ export async function buildRevision(o: BuildRevisionOptions): Promise<BuildRecor
   const source = await ensureSource(o.layout, o.sourceUrl);
   const stack = typeof o.revision === 'string' ? await loadRevision(o.revision) : o.revision;
   const lock = join(o.layout.locks, `revision-${treeKey(source, stack.name)}.lock`);
-  return withLock(lock, () => prepareAndBuild(o, source, stack), (pid) => say(`waiting for ${stack.name}: pid ${pid} is building it`));
+  const waiting = (pid: number) => say(`waiting for ${stack.name}: pid ${pid} is building it`);
+  const prepare = () => prepareWorkTree({ layout: o.layout, source, revision: stack.name, patches: stack.patches });
+  if (!o.gate) return withLock(lock, async () => build(o, source, stack, announced(o, await prepare())), waiting);
+  // The tree is prepared now, make runs after the gate: the lock is not held
+  // while waiting (two runs that wait on each other's revisions would
+  // deadlock). After the gate the tree is taken as prepared only if nobody
+  // changed it meanwhile; else as it is then (not fresh: not seeded).
+  const first = announced(o, await withLock(lock, prepare, waiting));
+  await o.gate;
+  return withLock(lock, async () => {
+    const again = await prepare();
+    return build(o, source, stack, again.action === 'reused' && again.instance === first.instance ? first : announced(o, again));
+  }, waiting);
 }
 
-async function prepareAndBuild(
-  o: BuildRevisionOptions,
-  source: Awaited<ReturnType<typeof ensureSource>>,
-  stack: Revision,
-): Promise<BuildRecord> {
-  const tree = await prepareWorkTree({ layout: o.layout, source, revision: stack.name, patches: stack.patches });
+/** Says how the tree was obtained (and any fuzz), and starts what may run beside its build. */
+function announced(o: BuildRevisionOptions, tree: WorkTree): WorkTree {
   say(`work tree ${tree.key}: ${tree.action}` + (tree.action === 'updated' ? ` (popped ${tree.popped}, pushed ${tree.pushed})` : '') + ` -> ${tree.dir}`);
   for (const a of tree.applied) {
     for (const h of a.fuzz) say(`finding: ${a.layer}/${a.name} applied hunk #${h.hunk} of ${h.file} with fuzz ${h.fuzz}`);
   }
   o.onTree?.(tree);
-  await o.gate;
+  return tree;
+}
+
+async function build(o: BuildRevisionOptions, source: Awaited<ReturnType<typeof ensureSource>>, stack: Revision, tree: WorkTree): Promise<BuildRecord> {
   const fragments = await Promise.all((o.fragments?.length ? o.fragments : DEFAULT_FRAGMENTS).map(loadFragment));
   return buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs, patches: stack.patches });
 }

@@ -9,6 +9,7 @@
  * this; the command only parses options, prints and turns the verdict into
  * an exit code.
  */
+import { inputError } from '../errors.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CacheLayout } from '../paths.ts';
@@ -97,6 +98,8 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   for (const r of req.revisions) {
     const rev = await loadRevision(r);
     manifestOf(rev);
+    // one work tree and build dir per name: the same revision twice would wait for itself
+    if (revisions.some((x) => x.name === rev.name)) throw inputError(`${r}: revision ${rev.name} is listed twice`, { hint: 'name each revision once (a series directory counts by its name)' });
     revisions.push(rev);
   }
   const runs: RevisionRun[] = [];

@@ -10,15 +10,17 @@ export interface ConsoleFacts {
 
 /**
  * The scenario that was running when console line `line` was printed:
- * 'boot' before the first, 'after <id>' once it finished (a report printed
- * at power-off is not that scenario's). Pure.
+ * 'boot' before the first; a scenario's own until the next starts (the
+ * guest thaws what it left frozen after its scenario-done); 'shutdown' once
+ * the guest said it is done (a report printed at power-off is no
+ * scenario's). Pure.
  */
 export function scenarioAt(events: ConsoleEvent[], line: number): string {
   let current = 'boot';
   for (const e of events) {
     if (e.line > line) break;
     if (e.data.event === 'scenario') current = String(e.data.scenario);
-    if (e.data.event === 'scenario-done') current = `after ${String(e.data.scenario)}`;
+    if (e.data.event === 'done') current = 'shutdown';
   }
   return current;
 }
@@ -47,13 +49,17 @@ export function expectedFor(p: ConsoleProblem, lines: string[], expected: Expect
  * Whether lockdep watched this guest to its end: the guest reports
  * /proc/lockdep_stats' debug_locks after each scenario, and lockdep stops
  * after its first report, expected or not. 'on' to the end, 'off' from
- * `scenario` on, or 'none' (no lockdep, or an older guest). Pure.
+ * `scenario` on, 'on-until' `scenario` when the guest stopped after it (a
+ * hang or lockup: nobody knows after), or 'none' (no lockdep, or an older
+ * guest). Pure.
  */
-export function lockdepState(events: ConsoleEvent[]): { state: 'on' | 'none' } | { state: 'off'; scenario: string } {
+export function lockdepState(events: ConsoleEvent[]): { state: 'on' | 'none' } | { state: 'off' | 'on-until'; scenario: string } {
   const done = events.filter((e) => e.data.event === 'scenario-done' && typeof e.data.lockdep === 'number' && e.data.lockdep >= 0);
   const off = done.find((e) => e.data.lockdep === 0);
   if (off) return { state: 'off', scenario: String(off.data.scenario) };
-  return { state: done.length ? 'on' : 'none' };
+  if (!done.length) return { state: 'none' };
+  if (!events.some((e) => e.data.event === 'done')) return { state: 'on-until', scenario: String(done.at(-1)!.data.scenario) };
+  return { state: 'on' };
 }
 
 /**
@@ -82,7 +88,11 @@ export function judgeDmesg(c: ConsoleFacts, expected: ExpectedReport[], knownIn:
     ? `no kernel problem reports except: ${expected.map((e) => `${e.kind} "${e.match}"${e.locks ? ` holding only ${e.locks.join('/')}` : ''}`).join('; ')}`
     : 'no BUG, WARNING, oops, lockdep report, soft lockup or hung task';
   const lockdep = lockdepState(c.events);
-  const watched = lockdep.state === 'on' ? '; lockdep on to the end' : lockdep.state === 'off' ? `; lockdep off from ${lockdep.scenario} on: later lock problems unseen` : '';
+  const watched =
+    lockdep.state === 'on' ? '; lockdep on to the end'
+    : lockdep.state === 'off' ? `; lockdep off from ${lockdep.scenario} on: later lock problems unseen`
+    : lockdep.state === 'on-until' ? `; lockdep on through ${lockdep.scenario}, then the guest stopped`
+    : '';
   const metrics: Record<string, { value: number; unit: string }> = lockdep.state === 'none' ? {} : { lockdepOnToTheEnd: { value: lockdep.state === 'on' ? 1 : 0, unit: 'yes/no' } };
   if (unexpected.length) return { status: 'fail' as const, expected: expectedText, observed: unexpected.join('; ') + watched, console, metrics };
   return { status: 'pass' as const, expected: expectedText, observed: (known.length ? known.join('; ') : 'clean') + watched, metrics };
