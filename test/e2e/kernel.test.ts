@@ -52,9 +52,9 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     expect(record.kernel.treeId).toBe(LINUX_2_6_27.treeId);
     expect(record.toolchain.gcc).toMatch(/gcc.* 12\./);
     expect(record.reproducer).toContain('KBUILD_SRC=../linux');
-    // baseline is the compat layer alone, every patch of its series file applied
-    const compat = (await readFile(repoPath('patches/compat/series'), 'utf8')).split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-    expect(record.tree.patches.map((p) => `${p.layer}/${p.name}`)).toEqual(compat.map((n) => `compat/${n}`));
+    // baseline is the rig's own layers alone (compat, then instrument), every patch of their series files applied
+    const layer = async (name: string) => (await readFile(repoPath('patches', name, 'series'), 'utf8')).split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((n) => `${name}/${n}`);
+    expect(record.tree.patches.map((p) => `${p.layer}/${p.name}`)).toEqual([...(await layer('compat')), ...(await layer('instrument'))]);
   });
 
   it('boots under QEMU far enough for the static /init to print the kernel version', async () => {

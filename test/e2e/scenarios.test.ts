@@ -13,7 +13,7 @@ import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
 import { runScenarios, type ScenarioRunOptions } from '../../src/scenarios/run-scenarios.ts';
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
-import { SCENARIOS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
+import { GUEST_BUDGET_S, SCENARIOS, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import { liveCount } from '../../src/vm/processes.ts';
 
 const layout = cacheLayout();
@@ -40,7 +40,7 @@ describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3
   const realFailures: Record<string, { revision: string; fs: ('ext3' | 'xfs')[]; shows: Record<string, RegExp> }> = {
     'reset-at-expiry': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /the reset lost the timer/, xfs: /the reset lost the timer/ } },
     compat32: { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^freeze32: EINVAL, expected 0/, xfs: /xfs-freeze32: EINVAL, expected 0/ } },
-    'remount-frozen': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^hung: no return within 30 s/, xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
+    'remount-frozen': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: new RegExp(`^hung: no return within ${GUEST_BUDGET_S['remount-frozen']} s`), xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
     'freeze-read-only': { revision: 'generic-v2', fs: ['ext3', 'xfs'], shows: { ext3: /^the kernel reported a BUG during freeze-read-only: kernel BUG at fs\/jbd\/transaction.c/, xfs: /write requests \(\d+ bytes\) reached the frozen device/ } },
   };
 
