@@ -1,6 +1,6 @@
-import { DEFAULT_FRAGMENTS } from '../config/fragments.ts';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
+import { DEFAULT_FRAGMENTS } from '../config/fragments.ts';
 import { cacheLayout } from '../paths.ts';
 import { DEFAULT_VMS_PER_FS } from '../scenarios/run-scenarios.ts';
 import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';

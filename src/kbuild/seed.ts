@@ -39,7 +39,8 @@ export interface SeedRecord {
   make?: string[];
   tree: { dir: string; patches: { key: string }[] };
   outDir: string;
-  durationSeconds: number;
+  /** when its build began (ISO): a file of its tree older than this is what its objects were made from */
+  startedAt: string;
 }
 
 /** What a candidate seed must match. */
@@ -79,7 +80,7 @@ export function pickSeed<R extends SeedRecord>(candidates: readonly { record: R;
 
 /** Whether patches beyond the first `prefix` touch a Kconfig file. Pure. */
 export function touchesKconfig(patches: readonly LoadedPatch[], prefix: number): boolean {
-  return patches.slice(prefix).some((p) => patchTargets(p.text, p.strip).some((t) => /(^|\/)Kconfig[^/]*$/.test(t.path)));
+  return [...touchedFiles(patches.slice(prefix))].some((f) => /(^|\/)Kconfig[^/]*$/.test(f));
 }
 
 /**
@@ -110,7 +111,7 @@ export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tr
     await emptyDir(outDir);
     return undefined;
   }
-  await alignUnchanged(seed, tree, patches, before.mtimeMs - seed.durationSeconds * 1000);
+  await alignUnchanged(seed, tree, patches, Date.parse(seed.startedAt));
   // the seed's records are not this build's; include2/asm points into the seed's tree: prepare3 links it anew
   for (const f of ['build.json', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
   await ownBuildDir(outDir, tree.instance);

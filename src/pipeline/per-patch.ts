@@ -1,9 +1,9 @@
-import { isRigLayer } from '../tree/series.ts';
 import { join } from 'node:path';
 import { buildKernel } from '../kbuild/build-kernel.ts';
 import { DEFAULT_FRAGMENTS, loadFragment } from '../config/fragments.ts';
 import { RigError } from '../errors.ts';
 import { ensureSource } from '../source/ensure.ts';
+import { isRigLayer } from '../tree/series.ts';
 import { prepareWorkTree, treeKey } from '../tree/work-tree.ts';
 import { withLock } from '../util/lock.ts';
 import { say } from '../util/progress.ts';

@@ -9,9 +9,9 @@
  * this; the command only parses options, prints and turns the verdict into
  * an exit code.
  */
-import { inputError } from '../errors.ts';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { inputError } from '../errors.ts';
 import type { CacheLayout } from '../paths.ts';
 import type { FsName } from '../guest/disk-images.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
@@ -24,7 +24,7 @@ import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
 import { writeReport } from '../report/write-report.ts';
-import { patchKey } from '../tree/series.ts';
+import { commonPrefix, patchKey } from '../tree/series.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { buildRevision } from './build-revision.ts';
@@ -85,7 +85,7 @@ interface Built {
 }
 
 /** Whether revision a's patches start with all of b's. Pure. */
-const stacksOn = (a: Revision, b: Revision) => b.patches.length < a.patches.length && b.patches.every((p, k) => patchKey(p) === patchKey(a.patches[k]!));
+const stacksOn = (a: Revision, b: Revision) => b.patches.length < a.patches.length && commonPrefix(a.patches.map(patchKey), b.patches.map(patchKey)) === b.patches.length;
 
 const buildLine = (rec: BuildRecord) =>
   rec.upToDate

@@ -3,12 +3,12 @@
  * for a reviewer. What changed comes first, then the matrix, the freeze
  * figures, the timelines, the builds and every failure in full. Pure.
  */
-import { isRigLayer } from '../tree/series.ts';
 import { cacheLine } from '../kbuild/ccache.ts';
 import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
 import { SCENARIOS } from '../scenarios/catalogue.ts';
 import { standingOf } from '../scenarios/judge.ts';
+import { isRigLayer } from '../tree/series.ts';
 import type { Step, Transition } from './report-types.ts';
 import { counts } from './report-model.ts';
 import type { Report, ReportResult } from './report-types.ts';

@@ -214,7 +214,6 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
  */
 export const GUEST_BOOT_MS = 1000;
 
-
 /**
  * Splits the scenarios one guest of `fs` would run into at most `vms` groups
  * of about equal guest time (GUEST_MS, longest first onto the lightest
@@ -268,4 +267,3 @@ function placed(ids: readonly ScenarioId[], k: number, ms: (id: ScenarioId) => n
   }
   return groups.filter((g) => g.ids.length);
 }
-

@@ -1,6 +1,6 @@
-import { cpusOf } from '../config/fragments.ts';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { cpusOf } from '../config/fragments.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { shellLine } from '../util/shell.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';

@@ -11,7 +11,7 @@ const rec = (revision: string, keys: string[], over: Partial<SeedRecord> = {}): 
   make: make(`/c/trees/${revision}/build-c`),
   tree: { dir: `/c/trees/${revision}/linux`, patches: keys.map((key) => ({ key })) },
   outDir: `/c/trees/${revision}/build-c`,
-  durationSeconds: 100,
+  startedAt: '2026-12-01T00:00:00.000Z',
   ...over,
 });
 const want = { treeId: 't', configHash: 'c', toolchain: { gcc: '12' }, make: makeLineWithoutDir(make('/c/trees/fixture/build-c')), patches: ['compat/1', 'v2/1', 'v2/2', 'fixture/1'], extractedAt: 1000 };
