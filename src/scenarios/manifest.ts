@@ -90,6 +90,13 @@ export interface FsManifest {
    * costs its whole watchdog budget.
    */
   knownIssues?: Record<string, string | { why: string; intermittent?: true; hangs?: true }>;
+  /**
+   * What differs on an SMP, preemptible kernel (run --smp), merged over this
+   * entry when the kernel has more than one CPU: a race that interleaves
+   * differently, a report only a second CPU produces. A known issue set to
+   * null here is not one on SMP. `why` says what differs and the evidence.
+   */
+  smp?: { why: string; knownIssues?: Record<string, string | { why: string; intermittent?: true; hangs?: true } | null>; dmesg?: { expected: ExpectedReport[] } };
 }
 
 export interface Manifest {
@@ -129,6 +136,30 @@ export function mergeManifest<T>(base: T, over: unknown): T {
   return out as T;
 }
 
+/** The kernels a manifest speaks of: uniprocessor (the default) and SMP (run --smp). */
+export type KernelFlavor = 'up' | 'smp';
+export const flavorOf = (cpus: number): KernelFlavor => (cpus > 1 ? 'smp' : 'up');
+
+/**
+ * The manifest a kernel of that flavor is judged by: on SMP each
+ * filesystem's `smp` entry merged over it (its dmesg.expected added to the
+ * filesystem's, a known issue set to null dropped). Pure.
+ */
+export function forFlavor(m: Manifest, flavor: KernelFlavor): Manifest {
+  const filesystems = {} as Record<FsName, FsManifest>;
+  for (const fs of FILESYSTEMS) {
+    const { smp, ...f } = m.filesystems[fs] ?? ({} as FsManifest);
+    if (flavor === 'up' || !smp) {
+      filesystems[fs] = f as FsManifest;
+      continue;
+    }
+    const knownIssues = Object.fromEntries(Object.entries({ ...f.knownIssues, ...smp.knownIssues }).filter(([, v]) => v !== null)) as FsManifest['knownIssues'];
+    const expected = [...(f.dmesg?.expected ?? []), ...(smp.dmesg?.expected ?? [])];
+    filesystems[fs] = { ...f, knownIssues, ...(expected.length || f.dmesg ? { dmesg: { expected } } : {}) };
+  }
+  return { ...m, filesystems };
+}
+
 /** Checks the shape a judge relies on; errors name the field. Pure. */
 export function validateManifest(m: Manifest, where: string): void {
   const bad = (what: string) => inputError(`${where}: ${what}`, { hint: 'see patches/series/generic-v2/manifest.json for a complete manifest' });
@@ -144,6 +175,18 @@ export function validateManifest(m: Manifest, where: string): void {
       if (!isScenario(id)) throw bad(`${fs}: knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
       const why = knownIssueOf(issue)?.why;
       if (!why || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true, "hangs": true }, either flag or both): what fails, the console lines, why`);
+    }
+    if (f.smp !== undefined) {
+      const extra = Object.keys(f.smp ?? {}).filter((k) => !['why', 'knownIssues', 'dmesg'].includes(k));
+      if (!isObject(f.smp) || typeof f.smp.why !== 'string' || f.smp.why.length < 40) throw bad(`${fs}: smp needs "why" (what differs on an SMP kernel, and the evidence)`);
+      if (extra.length) throw bad(`${fs}: smp.${extra[0]}: an SMP kernel may differ only in knownIssues and dmesg.expected`);
+      for (const [id, issue] of Object.entries(f.smp.knownIssues ?? {})) {
+        if (issue !== null && (knownIssueOf(issue)?.why.length ?? 0) < 40) throw bad(`${fs}: smp.knownIssues.${id} needs its evidence, or null where the issue does not show on SMP`);
+        if (!isScenario(id)) throw bad(`${fs}: smp.knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
+      }
+      for (const e of f.smp.dmesg?.expected ?? []) {
+        if (!['lockdep', 'object-debug', 'slab', 'warning'].includes(e.kind)) throw bad(`${fs}: smp.dmesg.expected kind ${String(e.kind)} cannot be expected (lockdep, object-debug, slab, warning)`);
+      }
     }
     if (f.iface === null) continue;
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);

@@ -18,7 +18,7 @@ import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge
 import { expectedFor } from './dmesg.ts';
 import { say } from '../util/progress.ts';
 import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
-import { knownIssueOf, type Manifest } from './manifest.ts';
+import { flavorOf, forFlavor, knownIssueOf, type Manifest } from './manifest.ts';
 
 export interface BootRecord {
   fs: FsName;
@@ -184,7 +184,7 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
  * Boots the revision's kernel once per filesystem (in parallel), each with a
  * fresh image, and judges every scenario against the manifest.
  */
-export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir: string, opts: ScenarioRunOptions): Promise<{ results: ScenarioResult[]; boots: BootRecord[] }> {
+export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest, runDir: string, opts: ScenarioRunOptions): Promise<{ results: ScenarioResult[]; boots: BootRecord[] }> {
   const selected = opts.scenarios ?? SCENARIOS;
   const dir = join(runDir, rec.revision);
   await mkdir(dir, { recursive: true });
@@ -203,6 +203,8 @@ export async function runScenarios(rec: BuildRecord, manifest: Manifest, runDir:
   const bz = rec.artifacts.find((a) => a.name === 'bzImage')!.path;
   // an SMP kernel (run --smp) boots on as many vCPUs as it was built for
   const cpus = cpusOf(await readFile(join(rec.outDir, '.config'), 'utf8'));
+  // judged by what the manifest says of this kernel's flavor
+  const manifest = forFlavor(revisionManifest, flavorOf(cpus));
   say(`${rec.revision}: guest helper and initramfs ready`);
   // KVM only where a real boot proved it works (nested KVM hangs this guest on these machines).
   const accel = await chooseAccel(process.env, () =>

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, standingOf, withKnownIssues, type Check, type ScenarioResult } from '../../src/scenarios/judge.ts';
-import { mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
+import { flavorOf, forFlavor, mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '../../src/scenarios/dmesg.ts';
@@ -394,6 +394,32 @@ describe('manifests', () => {
     const expecting = (kind: string) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { dmesg: { expected: [{ kind, match: 'x', why: 'y' }] } } } }) }]);
     expect(expecting('bug')).toThrow(/dmesg.expected kind bug cannot be expected/);
     expect(expecting('object-debug')).not.toThrow();
+  });
+
+  it('judges an SMP kernel by the manifest\'s smp entries, a uniprocessor one without them', () => {
+    const why = 'on two CPUs the thawer that spins no longer starves keventd: a long enough why';
+    const m = mergeManifest(generic, {
+      filesystems: {
+        ext3: {
+          knownIssues: { 'thaw-timeout-race': { why, hangs: true }, 'remount-frozen': why },
+          smp: { why, knownIssues: { 'thaw-timeout-race': null }, dmesg: { expected: [{ kind: 'lockdep', match: 'possible circular locking dependency', why }] } },
+        },
+      },
+    }) as Manifest;
+    expect(() => resolveManifest([{ file: 'm.json', own: m }])).not.toThrow();
+    const up = forFlavor(m, flavorOf(1)).filesystems.ext3;
+    expect(Object.keys(up.knownIssues ?? {})).toContain('thaw-timeout-race');
+    expect(up.smp).toBeUndefined();
+    const smp = forFlavor(m, flavorOf(2)).filesystems.ext3;
+    expect(Object.keys(smp.knownIssues ?? {})).not.toContain('thaw-timeout-race');
+    expect(Object.keys(smp.knownIssues ?? {})).toContain('remount-frozen');
+    expect(smp.dmesg?.expected.map((e) => e.match)).toEqual([...(generic.filesystems.ext3.dmesg?.expected ?? []).map((e) => e.match), 'possible circular locking dependency']);
+    expect(forFlavor(m, 'smp').filesystems.xfs).toEqual(generic.filesystems.xfs);
+    const bad = (smpEntry: unknown) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { smp: smpEntry } } }) }]);
+    expect(bad({ knownIssues: {} })).toThrow(/smp needs "why"/);
+    expect(bad({ why, errors: {} })).toThrow(/smp.errors: an SMP kernel may differ only in knownIssues and dmesg.expected/);
+    expect(bad({ why, knownIssues: { 'reset-at-expiry': 'short' } })).toThrow(/smp.knownIssues.reset-at-expiry needs its evidence/);
+    expect(bad({ why, dmesg: { expected: [{ kind: 'bug', match: 'x', why }] } })).toThrow(/smp.dmesg.expected kind bug/);
   });
 
   it('refuses a manifest that lacks what a judge needs, naming the field', () => {
