@@ -32,6 +32,21 @@ static int set_policy(int policy, int prio)
 }
 
 /*
+ * The calling process on CPU 0 only (on), or on every CPU again (off). A
+ * forced interleaving needs its actors and the timeout's work on one CPU:
+ * the timer fires on the CPU whose ioctl armed it and queues the work to
+ * that CPU's keventd, so a SCHED_FIFO task there keeps it from running, on
+ * an SMP kernel as on a uniprocessor one. Through the system call, with a
+ * plain mask: no cpu_set_t needed for two CPUs. A no-op on one CPU.
+ */
+static void pin_cpu0(int on)
+{
+	unsigned long mask = on ? 1UL : ~0UL;
+
+	syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+}
+
+/*
  * timeout-fires: a 2 s timeout thaws the fs by itself; the blocked writer
  * resumes; a later thaw is EINVAL (there is nothing left to thaw).
  */
@@ -237,8 +252,12 @@ static void forced_round(int fd, const char *path, int round)
 	while (read(kfd, drain, sizeof(drain)) > 0)
 		;
 	fcntl(kfd, F_SETFL, 0);
-	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0)
+	/* the freeze (so the timer and its work), A and B on one CPU; the children inherit it */
+	pin_cpu0(1);
+	if (freeze_checked("freeze", fd, TIMEOUT_S) < 0) {
+		pin_cpu0(0);
 		return;
+	}
 	t_frozen = now_ms();
 	if (fork() == 0)
 		forced_thawer(fd, kfd, wake[1], rep[1]);
@@ -266,6 +285,7 @@ static void forced_round(int fd, const char *path, int round)
 	checkv("thaws-other-errno", i - (res[0][0] == 0) - (res[1][0] == 0) -
 	       (res[0][0] < 0 && res[0][1] == EINVAL) - (res[1][0] < 0 && res[1][1] == EINVAL), 0, 0, round);
 	checkv("expiry-seen", res[0][2] && res[1][2], 0, 0, round);
+	pin_cpu0(0);
 	checkv("thawed-after-race", writable_within(path, 1000), 0, 0, round);
 }
 
@@ -362,6 +382,8 @@ void reset_at_expiry(void)
 	if (prepare(path, "") < 0)
 		return;
 	fd = fs_open();
+	/* the freeze arms the timer on this CPU: the spinning freezer keeps its work from running */
+	pin_cpu0(1);
 	for (round = 0; round < EXPIRY_ROUNDS; round++) {
 		struct probe p;
 		double t_call, t_frozen, t_reset, deadline, ms;
@@ -404,5 +426,6 @@ void reset_at_expiry(void)
 		}
 		probe_reap(&p);
 	}
+	pin_cpu0(0);
 	close(fd);
 }

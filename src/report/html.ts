@@ -81,7 +81,7 @@ function builds(r: Report): string {
       const delta = b.sizeDelta ? `${signed(b.sizeDelta.text)} / ${signed(b.sizeDelta.data)} / ${signed(b.sizeDelta.bss)}` : '';
       const patches = v.patches.filter((p) => !isRigLayer(p.layer));
       return `<h3>${esc(v.revision)}</h3><p class="meta">${esc(v.summary)}</p><table><tr><th>build</th><th>warnings</th><th>new warnings</th><th>vmlinux text / data / bss (B)</th><th>against baseline</th><th>boots</th></tr><tr><td class="num">${b.durationSeconds.toFixed(1)} s, ${b.cache ? cacheLine(b.cache) : `${b.compiled} compiled`}</td><td class="num">${b.warnings}</td><td class="num">${nw}</td><td class="num">${size}</td><td class="num">${delta}</td><td>${v.boots
-        .map((x) => `<span title="${esc(x.scenarios.join(' '))}">${esc(x.name)}</span>: ${x.end} after ${x.seconds.toFixed(1)} s (${esc(x.accel)}), <a href="${esc(x.console)}">console</a>`)
+        .map((x) => `<span title="${esc(x.scenarios.join(' '))}">${esc(x.name)}</span>: ${x.end} after ${x.seconds.toFixed(1)} s (${esc(x.accel)}${(x.cpus ?? 1) > 1 ? `, SMP on ${x.cpus} vCPUs` : ''}), <a href="${esc(x.console)}">console</a>`)
         .join('<br>')}</td></tr></table>${b.newWarnings?.length ? `<pre>${esc(b.newWarnings.map((w) => `${w.file}:${w.line}: ${w.message}`).join('\n'))}</pre>` : ''}${
         patches.length
           ? `<table><tr><th>patch</th><th>checkpatch</th><th>applied</th>${patches.some((p) => p.build) ? '<th>builds alone</th>' : ''}</tr>${patches
