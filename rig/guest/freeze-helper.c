@@ -190,11 +190,15 @@ static int run_one(const struct scenario *s)
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
 		if (r == pid) {
+			double ms = now_ms() - t0;
+
+			/* lockdep's state after the cleanup, which is the scenario's too */
+			if (!WIFSIGNALED(status))
+				thaw_leftover(s);
 			emit("{\"event\":\"scenario-done\",\"fs\":\"%s\",\"scenario\":\"%s\",\"ms\":%.1f,\"status\":%d,\"lockdep\":%d}",
-			     fsname, s->id, now_ms() - t0, status, lockdep_on());
+			     fsname, s->id, ms, status, lockdep_on());
 			if (WIFSIGNALED(status))
 				return -2;
-			thaw_leftover(s);
 			/* reap the scenario's leftover processes that did finish */
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
