@@ -11,7 +11,7 @@ import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
 import type { CacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt, stripTimestamp } from '../vm/console.ts';
-import { Qmp, writeCounters } from '../vm/qmp.ts';
+import { Qmp, sysrqKeys, writeCounters } from '../vm/qmp.ts';
 import { AskServer, askOf } from '../vm/host-channel.ts';
 import { BackupHost } from './backup-host.ts';
 import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge.ts';
@@ -129,6 +129,7 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
   const guestErrors = r.events.filter((e) => e.data.event === 'error').map((e) => JSON.stringify(e.data));
   const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
   let stoppedIn: string | undefined;
+  let silentShown = false;
   return selected.map((s): ScenarioResult => {
     const base = { revision, fs, scenario: s, metrics: {} };
     if (ran.has(s) && !finished.has(s)) {
@@ -155,7 +156,10 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
         return { ...base, status: 'error', expected: 'the scenario finishes', observed: `${ended} during ${s}`, console: excerpt(r.lines, at, 8, 32) };
       }
       const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `${ended} before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
-      return { ...base, status: 'error', expected: 'the scenario runs', observed: `not run: ${why}` };
+      // a silent guest was asked for its tasks (sysrq w, t): the first scenario it never ran shows them, the helper's (init) too
+      const asked = r.end === 'silent' && !stoppedIn && !silentShown ? r.lines.findIndex((l) => /SysRq : Show/.test(l)) : -1;
+      if (asked >= 0) silentShown = true;
+      return { ...base, status: 'error', expected: 'the scenario runs', observed: `not run: ${why}`, ...(asked >= 0 ? { console: blockedTasksExcerpt(r.lines, asked, 200, (t) => t === 'init') } : {}) };
     }
     const res = judge(revision, manifest, fs, s, checks, r);
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
@@ -262,6 +266,11 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         // the guest's own watchdog ends a hung scenario within its budget (<= 60 s)
         wallSeconds: 420,
         silenceSeconds: 75,
+        // a silent guest is asked for its tasks (sysrq w, t) before it is ended: what held it is evidence
+        onSilent: async () => {
+          const q = await (qmp ??= Qmp.connect(qmpSocket));
+          for (const key of ['w', 't']) await q.execute('send-key', sysrqKeys(key));
+        },
       });
       say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
       await asks.close();

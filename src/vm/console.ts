@@ -114,17 +114,18 @@ export function excerpt(lines: string[], at: number, before = 10, after = 20): s
 /**
  * What a hang report needs from a sysrq-t/sysrq-d dump that starts at line
  * `from`: the stacks of tasks in D state and the list of held locks, not
- * the hundreds of sleeping kernel threads around them. Pure.
+ * the hundreds of sleeping kernel threads around them (and any task
+ * alsoTask names, e.g. the guest helper's own). Pure.
  */
-export function blockedTasksExcerpt(lines: string[], from: number, max = 200): string[] {
-  const out: string[] = [lines[from] ?? ''];
+export function blockedTasksExcerpt(lines: string[], from: number, max = 200, alsoTask: (name: string) => boolean = () => false): string[] {
+  const out: string[] = [stripTimestamp((lines[from] ?? '').replace(/\r$/, ''))];
   let keep = false;
   let locks = false;
   for (const raw of lines.slice(from + 1)) {
     const line = stripTimestamp(raw.replace(/\r$/, ''));
     if (line.includes(RESULT_PREFIX)) break;
     const task = /^(\S+)\s+([RSDTtZX])\s+(running|[0-9a-f]{16})/.exec(line);
-    if (task) keep = task[2] === 'D';
+    if (task) keep = task[2] === 'D' || alsoTask(task[1]!);
     if (/^Showing all locks held/.test(line)) locks = true;
     if (/^Sched Debug Version/.test(line)) keep = false;
     if ((keep || locks) && !/^ [0-9a-f]{16} /.test(line)) out.push(line);

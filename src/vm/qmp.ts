@@ -63,6 +63,13 @@ export class Qmp {
   }
 }
 
+/**
+ * QMP send-key arguments for Alt+SysRq+key: the kernel's magic SysRq from
+ * the guest's keyboard, which works when user space cannot (a guest that
+ * went silent). Pure.
+ */
+export const sysrqKeys = (key: string) => ({ keys: ['alt', 'sysrq', key].map((data) => ({ type: 'qcode', data })) });
+
 /** One disk's counters, from query-blockstats. */
 export interface BlockStats {
   device: string;

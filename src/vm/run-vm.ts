@@ -58,7 +58,16 @@ export interface RunVmOptions {
   qemu?: string;
   /** aborting kills the guest; the run ends as 'handshake', with the abort's reason as endWhy */
   signal?: AbortSignal;
+  /**
+   * Called once when the guest first falls silent, before it is ended: the
+   * place to ask the kernel what it is doing (sysrq through QMP). The guest
+   * then has SILENT_GRACE_S more of silence before it ends as 'silent'.
+   */
+  onSilent?: () => Promise<unknown>;
 }
+
+/** How long a silent guest may stay silent after onSilent asked it to speak. */
+export const SILENT_GRACE_S = 10;
 
 export async function runVm(o: RunVmOptions): Promise<VmResult> {
   const argv = qemuArgs(o.spec);
@@ -79,7 +88,15 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     end ??= why;
     child.kill('SIGKILL');
   };
-  let silence = setTimeout(() => kill('silent'), o.silenceSeconds * 1000);
+  // the first silence asks the kernel for its state (onSilent), the next ends the guest
+  let asked = !o.onSilent;
+  const silent = () => {
+    if (asked) return kill('silent');
+    asked = true;
+    void o.onSilent!().catch(() => undefined);
+    silence = setTimeout(silent, SILENT_GRACE_S * 1000);
+  };
+  let silence = setTimeout(silent, o.silenceSeconds * 1000);
   const wall = setTimeout(() => kill('timeout'), o.wallSeconds * 1000);
   o.signal?.addEventListener('abort', () => kill('handshake'), { once: true });
 
@@ -89,7 +106,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     if (bytes > cap) return kill('overflow');
     logStream.write(d);
     clearTimeout(silence);
-    silence = setTimeout(() => kill('silent'), o.silenceSeconds * 1000);
+    silence = setTimeout(silent, (asked && o.onSilent ? SILENT_GRACE_S : o.silenceSeconds) * 1000);
     const parts = (pending + d.toString('utf8')).split('\n');
     pending = parts.pop() ?? '';
     for (const raw of parts) {

@@ -8,6 +8,7 @@ import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from
 import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '../../src/scenarios/dmesg.ts';
 import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf } from '../../src/scenarios/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
+import { sysrqKeys } from '../../src/vm/qmp.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
 import { outcomeOf } from '../../src/scenarios/errno.ts';
 import { repoPath } from '../../src/paths.ts';
@@ -146,6 +147,18 @@ describe('what ended a guest in a scenario: the kernel, or the rig', () => {
     // the helper (init) died: the rig's problem
     expect(kernelStopped({ kind: 'panic', text: 'Kernel panic - not syncing: Attempted to kill init!' }, 'qemu-died')).toBeUndefined();
     expect(kernelStopped({ kind: 'lockdep', text: 'possible circular locking' }, 'timeout')).toBeUndefined();
+  });
+
+  it('shows what a silent guest was doing when asked (QMP send-key Alt+SysRq w, t), as an error of the rig', () => {
+    // a real SMP guest whose init only sleeps, asked by runVm's onSilent
+    const c = { ...consoleFixture('smp-silent-init-asked-by-sysrq.log.gz'), end: 'silent' as const };
+    const [first, second] = resultsOf('generic-v2', generic, 'ext3', ['freeze-thaw', 'writes-block'], c);
+    expect(first).toMatchObject({ status: 'error', observed: 'not run: the guest ended (silent) before it' });
+    expect(first!.console![0]).toBe('SysRq : Show Blocked State');
+    expect(first!.console).toContain(' [<ffffffff8024afa5>] hrtimer_nanosleep+0xb5/0x160');
+    expect(second).toMatchObject({ status: 'error' });
+    expect(second!.console).toBeUndefined();
+    expect(sysrqKeys('t')).toEqual({ keys: [{ type: 'qcode', data: 'alt' }, { type: 'qcode', data: 'sysrq' }, { type: 'qcode', data: 't' }] });
   });
 });
 
