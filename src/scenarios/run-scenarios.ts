@@ -234,6 +234,12 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       const writes: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> = {};
       let qmp: Promise<Qmp> | undefined;
       let qmpError: string | undefined;
+      // one connection (QEMU serves one QMP client); a failure is recorded, and never left unhandled
+      const connectQmp = () => {
+        const c = Qmp.connect(qmpSocket);
+        c.catch((err: Error) => (qmpError ??= err.message));
+        return c;
+      };
       const hostChannel = join(dir, `${name}.host`);
       const backup = new BackupHost(fs, dir, name, () => qmp);
       const stopped = new AbortController();
@@ -254,7 +260,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
           const ask = askOf(e);
           if (ask) asks.take(ask);
           // QMP is up once the guest talks; sample the device after each scenario.
-          if (e.event === 'hello') qmp = Qmp.connect(qmpSocket);
+          if (e.event === 'hello') qmp = connectQmp();
           if (e.event === 'scenario-done' && qmp) {
             const id = String(e.scenario);
             qmp
@@ -268,7 +274,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         silenceSeconds: 75,
         // a silent guest is asked for its tasks (sysrq w, t) before it is ended: what held it is evidence
         onSilent: async () => {
-          const q = await (qmp ??= Qmp.connect(qmpSocket));
+          const q = await (qmp ??= connectQmp());
           for (const key of ['w', 't']) await q.execute('send-key', sysrqKeys(key));
         },
       });

@@ -12,6 +12,8 @@ export class Qmp {
 
   private constructor(private readonly sock: Socket) {
     sock.setEncoding('utf8');
+    // QEMU killed under us: the calls waiting time out; an unheard 'error' would end the process
+    sock.on('error', () => undefined);
     sock.on('data', (d: string) => {
       this.buf += d;
       let nl: number;
@@ -34,8 +36,13 @@ export class Qmp {
       setTimeout(() => rej(new Error(`QMP: no connection to ${path} in ${timeoutMs} ms`)), timeoutMs).unref();
     });
     const q = new Qmp(sock);
-    await q.next(timeoutMs); // the greeting
-    await q.execute('qmp_capabilities', undefined, timeoutMs);
+    try {
+      await q.next(timeoutMs); // the greeting
+      await q.execute('qmp_capabilities', undefined, timeoutMs);
+    } catch (err) {
+      q.close();
+      throw err;
+    }
     return q;
   }
 
