@@ -41,6 +41,17 @@ export interface BootRecord {
   deviceWrites: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> | { error: string };
 }
 
+/**
+ * Kernel arguments an SMP guest needs: noapic, so that device interrupts
+ * reach CPU 0 through the 8259 PIC. With the I/O APIC, an SMP 2.6.27 guest
+ * under TCG lost the serial port's transmit interrupt: the helper's lines
+ * sat in the tty buffer and the guest went silent for 90 s while its init
+ * was running (run --smp of 2026-12-01: 5 of 10 baseline and ext3-v1 XFS
+ * guests; a SysRq's console write, which rewrites the UART's IER, let the
+ * stuck "hello" out). Pure.
+ */
+export const smpAppend = (cpus: number): string[] => (cpus > 1 ? ['noapic'] : []);
+
 /** A user's static workload for freeze-under-load: the binary and its arguments ("{dir}" = its directory). */
 export interface Workload {
   binary: string;
@@ -251,7 +262,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         mute: opts.muteHost,
       });
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, cpus, disks: [{ file: image }], append: [guestAppend(fs, manifest, scenarios), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
+        spec: { kernel: bz, initrd, accel, cpus, disks: [{ file: image }], append: [guestAppend(fs, manifest, scenarios), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
         signal: stopped.signal,
         onEvent: (e) => {

@@ -6,7 +6,7 @@ import { flavorOf, forFlavor, mergeManifest, resolveManifest, type Manifest } fr
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '../../src/scenarios/dmesg.ts';
-import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf } from '../../src/scenarios/run-scenarios.ts';
+import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf, smpAppend } from '../../src/scenarios/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
 import { sysrqKeys } from '../../src/vm/qmp.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
@@ -447,6 +447,11 @@ describe('manifests', () => {
 });
 
 describe('the guest command line and disk commands, as data', () => {
+  it('routes an SMP guest\'s device interrupts through the PIC (noapic), and leaves a uniprocessor guest as it is', () => {
+    expect(smpAppend(1)).toEqual([]);
+    expect(smpAppend(2)).toEqual(['noapic']);
+  });
+
   it('tells the guest what to run and how to freeze', () => {
     expect(guestAppend('xfs', generic, ['freeze-thaw', 'timeout-reset', 'dmesg-clean'])).toBe(
       'freeze_rig.fs=xfs freeze_rig.fstype=xfs freeze_rig.iface=generic freeze_rig.timeout=1 freeze_rig.scenarios=freeze-thaw,timeout-reset',
