@@ -4,6 +4,7 @@
  * interleaved with kernel messages on the serial console.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,25 @@
 #include "helper.h"
 
 #define RESULT_PREFIX "@freeze-rig "
+
+/*
+ * Where result lines go: the kernel's log once the helper runs as init
+ * (emit_to_kernel_log), else stdout (a test on the host). Through printk a
+ * line reaches the serial console as the kernel's own messages do: written
+ * to the UART by polling, whole, in order with them. Written to the tty it
+ * depended on the UART's transmit interrupt, which SMP guests under TCG lost
+ * now and then: the helper then blocked in tcdrain() and the guest went
+ * silent with its lines unsent.
+ */
+static int out_fd = 1;
+
+void emit_to_kernel_log(void)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		out_fd = fd;
+}
 
 const char *fsname = "?";
 const char *current_scenario = "";
@@ -92,15 +112,16 @@ void emit(const char *fmt, ...)
 	}
 	va_end(ap);
 	buf[n++] = '\n';
-	if (write(1, buf, n) < 0)
+	if (write(out_fd, buf, n) < 0)
 		_exit(3);
 	/*
-	 * Wait until the UART has sent the line: the kernel writes its own
+	 * On stdout, wait until the line is sent: the kernel writes its own
 	 * messages to the port directly, and one caused by the scenario's next
 	 * call (XFS's "Disabling barriers" on the mount after a result) landed
-	 * inside an undelivered line and made it unreadable. Not a tty (a test): no wait.
+	 * inside an undelivered line. Not a tty (a test): no wait.
 	 */
-	tcdrain(1);
+	if (out_fd == 1)
+		tcdrain(1);
 }
 
 void checkv(const char *name, int ret, int err, double ms, double value)
