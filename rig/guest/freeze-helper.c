@@ -62,8 +62,6 @@ static void setup(void)
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL) < 0)
 		emit("{\"event\":\"warn\",\"what\":\"mount /sys\",\"errno\":%d}", errno);
 	mknod_if_missing("/dev/null", S_IFCHR | 0666, 1, 3);
-	mknod_if_missing("/dev/kmsg", S_IFCHR | 0600, 1, 11);
-	emit_to_kernel_log();
 	/* virtio block devices: major 254, 16 minors each */
 	mknod_if_missing(DEV, S_IFBLK | 0600, 254, 0);
 	mknod_if_missing("/dev/vdb", S_IFBLK | 0600, 254, 16);
@@ -81,8 +79,11 @@ static void power_off(int do_sync)
 {
 	if (do_sync)
 		sync();
-	/* anything still in the tty buffer (the result lines go through printk) */
-	tcdrain(1);
+	/*
+	 * Our last lines may still sit in the tty buffer; the kernel's poweroff
+	 * messages go to the UART directly and would land inside them.
+	 */
+	drain_console();
 	reboot(RB_POWER_OFF);
 	/* reboot() only returns on failure; PID 1 must not exit (panic) */
 	for (;;)

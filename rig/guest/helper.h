@@ -27,8 +27,8 @@
 extern const char *fsname;		/* "ext3" or "xfs" */
 extern const char *current_scenario;
 extern double scenario_t0;
-/* result lines into the kernel's log from now on (/dev/kmsg), not stdout */
-void emit_to_kernel_log(void);
+/* tcdrain(1) that re-arms a UART transmit interrupt the guest lost (report.c) */
+void drain_console(void);
 void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One observation: a system call's result, errno and duration (ms). */
 void check(const char *name, int ret, int err, double ms);

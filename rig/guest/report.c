@@ -4,7 +4,7 @@
  * interleaved with kernel messages on the serial console.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,22 +16,36 @@
 #define RESULT_PREFIX "@freeze-rig "
 
 /*
- * Where result lines go: the kernel's log once the helper runs as init
- * (emit_to_kernel_log), else stdout (a test on the host). Through printk a
- * line reaches the serial console as the kernel's own messages do: written
- * to the UART by polling, whole, in order with them. Written to the tty it
- * depended on the UART's transmit interrupt, which SMP guests under TCG lost
- * now and then: the helper then blocked in tcdrain() and the guest went
- * silent with its lines unsent.
+ * Waits until the UART has sent what was written to stdout, as tcdrain()
+ * does, but does not wait for ever: SMP guests under TCG now and then lost
+ * the UART's transmit interrupt, and the line then sat in the tty buffer
+ * with the helper blocked in tcdrain() (the guest fell silent for 90 s; a
+ * SysRq let the stuck line out). Rewriting the UART's interrupt enable
+ * register re-arms that interrupt, and the 8250 driver rewrites it on every
+ * termios change: after 100 ms of no progress, one is made and undone.
+ * Not a tty (a test): nothing to wait for.
  */
-static int out_fd = 1;
-
-void emit_to_kernel_log(void)
+void drain_console(void)
 {
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	struct termios t;
+	int queued, last = -1, still = 0;
 
-	if (fd >= 0)
-		out_fd = fd;
+	if (tcgetattr(1, &t) < 0)
+		return;
+	while (ioctl(1, TIOCOUTQ, &queued) == 0 && queued > 0) {
+		still = queued == last ? still + 1 : 0;
+		last = queued;
+		if (still == 100) {
+			struct termios nudge = t;
+
+			nudge.c_iflag ^= INPCK;
+			tcsetattr(1, TCSANOW, &nudge);
+			tcsetattr(1, TCSANOW, &t);
+			still = 0;
+		}
+		sleep_ms(1);
+	}
+	tcdrain(1);
 }
 
 const char *fsname = "?";
@@ -112,16 +126,15 @@ void emit(const char *fmt, ...)
 	}
 	va_end(ap);
 	buf[n++] = '\n';
-	if (write(out_fd, buf, n) < 0)
+	if (write(1, buf, n) < 0)
 		_exit(3);
 	/*
-	 * On stdout, wait until the line is sent: the kernel writes its own
+	 * Wait until the UART has sent the line: the kernel writes its own
 	 * messages to the port directly, and one caused by the scenario's next
 	 * call (XFS's "Disabling barriers" on the mount after a result) landed
-	 * inside an undelivered line. Not a tty (a test): no wait.
+	 * inside an undelivered line and made it unreadable.
 	 */
-	if (out_fd == 1)
-		tcdrain(1);
+	drain_console();
 }
 
 void checkv(const char *name, int ret, int err, double ms, double value)

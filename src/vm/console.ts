@@ -85,14 +85,26 @@ export function parseConsoleLine(state: ParsedConsole, raw: string, index: numbe
     if (kind) state.problems.push({ kind, line: index, text });
   };
   kernel(line.slice(0, at));
-  const body = line.slice(at + RESULT_PREFIX.length);
+  parseResults(state, line, line.slice(at + RESULT_PREFIX.length), index, kernel);
+}
+
+/**
+ * One result object from body, then what follows it: kernel text, or a
+ * next result line that lost its newline and the start of its prefix on the
+ * way ('..."t":3059.6}eeze-rig {"event":...}', a default run of 2026-12-01),
+ * whose object is whole and is taken as it is.
+ */
+function parseResults(state: ParsedConsole, line: string, body: string, index: number, kernel: (text: string) => void): void {
   const end = jsonObjectEnd(body);
   try {
     const data = JSON.parse(end > 0 ? body.slice(0, end) : body) as unknown;
     if (data && typeof data === 'object' && !Array.isArray(data)) {
       state.events.push({ line: index, data: data as Record<string, unknown> });
-      if (end > 0) kernel(body.slice(end));
-      return;
+      const rest = end > 0 ? body.slice(end) : '';
+      const next = rest.indexOf('{"event":');
+      if (next < 0) return kernel(rest);
+      kernel(rest.slice(0, next).replace(/@?f?r?e?e?z?e?-?r?i?g? ?$/, ''));
+      return parseResults(state, line, rest.slice(next), index, kernel);
     }
   } catch {
     /* fall through */

@@ -168,6 +168,16 @@ describe('serial console', () => {
     expect(c.malformed).toEqual([]);
   });
 
+  it('reads a result line that lost its newline and the start of its prefix behind the one before (a default run of 2026-12-01)', () => {
+    const real = '@freeze-rig {"event":"check","fs":"ext3","scenario":"lazy-umount-frozen","name":"mount-again","ret":0,"errno":0,"ms":3016.3,"v":0.0,"t":3059.6}eeze-rig {"event":"check","fs":"ext3","scenario":"lazy-umount-frozen","name":"file-intact","ret":1,"errno":0,"ms":0.0,"v":0.0,"t":3099.4}';
+    const c = parseConsole(real);
+    expect(c.events.map((e) => e.data.name)).toEqual(['mount-again', 'file-intact']);
+    expect(c.problems).toEqual([]);
+    expect(c.malformed).toEqual([]);
+    // a second object cut short is still a broken line
+    expect(parseConsole('@freeze-rig {"event":"a"}ze-rig {"event":"check","na').malformed.map((m) => m.line)).toEqual([0]);
+  });
+
   it('cuts an excerpt around a line', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `l${i}`);
     expect(excerpt(lines, 50, 2, 3)).toEqual(['l48', 'l49', 'l50', 'l51', 'l52', 'l53']);
