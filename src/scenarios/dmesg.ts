@@ -25,10 +25,15 @@ export function scenarioAt(events: ConsoleEvent[], line: number): string {
   return current;
 }
 
-/** The locks a lockdep report lists as held ("#0:  (&journal->j_barrier){--..}"). Pure. */
+/**
+ * The locks a lockdep report lists as held ("#0:  (&journal->j_barrier){--..}"),
+ * up to its stack backtrace (an "inconsistent lock state" report lists them
+ * 16 lines down). Pure.
+ */
 export function heldLocks(lines: string[], at: number): string[] {
   const out: string[] = [];
-  for (const l of lines.slice(at + 1, at + 16)) {
+  for (const l of lines.slice(at + 1, at + 60)) {
+    if (/^stack backtrace:/.test(l)) break;
     const m = /#\d+:\s+\((.+?)\)\{/.exec(l);
     if (m) out.push(m[1]!);
   }

@@ -19,6 +19,13 @@ export interface VmSpec {
   qmpSocket?: string;
   /** the host's answers to the guest: a second serial port (ttyS1) on a unix socket (server, no wait) */
   hostChannel?: string;
+  /**
+   * The console (ttyS0) into this file instead of stdout. A file never
+   * answers EAGAIN: through a pipe, QEMU 7.2 waited for it to drain and
+   * meanwhile dropped what overflowed the UART's FIFO, and SMP guests'
+   * output sometimes stayed stuck there for good.
+   */
+  consoleFile?: string;
 }
 
 /** The block device name of disk i, for QMP (query-blockstats, blockdev-backup). */
@@ -43,7 +50,7 @@ export function qemuArgs(v: VmSpec): string[] {
     ...(v.accel === 'kvm' ? ['-cpu', 'host'] : []),
     ...(v.cpus && v.cpus > 1 ? ['-smp', String(v.cpus)] : []),
     '-m', String(v.memoryMiB ?? 256),
-    '-serial', 'stdio',
+    '-serial', v.consoleFile ? `file:${v.consoleFile}` : 'stdio',
     '-kernel', v.kernel,
     '-initrd', v.initrd,
     '-append', [BASE_APPEND, v.append].filter(Boolean).join(' '),

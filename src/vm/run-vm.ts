@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { execa } from 'execa';
 import { infraError } from '../errors.ts';
 import { qemuArgs, type VmSpec } from './qemu-command.ts';
@@ -66,15 +66,19 @@ export interface RunVmOptions {
   onSilent?: () => Promise<unknown>;
 }
 
+/** How often the console file is read while the guest runs. */
+const TAIL_MS = 20;
+
 /** How long a silent guest may stay silent after onSilent asked it to speak. */
 export const SILENT_GRACE_S = 10;
 
 export async function runVm(o: RunVmOptions): Promise<VmResult> {
-  const argv = qemuArgs(o.spec);
+  // QEMU writes the console into the log file, and this function reads it as it grows (qemu-command.ts: consoleFile)
+  const argv = qemuArgs({ ...o.spec, consoleFile: o.log });
+  await rm(o.log, { force: true });
   const bin = o.qemu ?? 'qemu-system-x86_64';
   const state: ParsedConsole = { events: [], problems: [], malformed: [] };
   const lines: string[] = [];
-  const logStream = createWriteStream(o.log);
   const started = Date.now();
   const cap = o.maxConsoleBytes ?? 8 * 1024 * 1024;
   let bytes = 0;
@@ -82,7 +86,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   let done = false;
   let pending = '';
 
-  const child = execa(bin, argv, { reject: false, buffer: { stdout: false, stderr: true }, stdin: 'ignore', killSignal: 'SIGKILL' });
+  const child = execa(bin, argv, { reject: false, buffer: { stderr: true }, stdin: 'ignore', stdout: 'ignore', killSignal: 'SIGKILL' });
   track(child);
   const kill = (why: VmEnd) => {
     end ??= why;
@@ -101,10 +105,9 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   o.signal?.addEventListener('abort', () => kill('handshake'), { once: true });
 
   let lockup: ReturnType<typeof setTimeout> | undefined;
-  child.stdout!.on('data', (d: Buffer) => {
+  const onData = (d: Buffer) => {
     bytes += d.length;
     if (bytes > cap) return kill('overflow');
-    logStream.write(d);
     clearTimeout(silence);
     silence = setTimeout(silent, (asked && o.onSilent ? SILENT_GRACE_S : o.silenceSeconds) * 1000);
     const parts = (pending + d.toString('utf8')).split('\n');
@@ -122,9 +125,27 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
         if ((o.isDone ?? ((e) => e.event === 'done'))(ev.data)) done = true;
       }
     }
-  });
+  };
+  // the console file, read from where the last read ended, every TAIL_MS and once more at the end
+  let fh: FileHandle | undefined;
+  let offset = 0;
+  let reading: Promise<void> | undefined;
+  const chunk = Buffer.alloc(64 * 1024);
+  const readMore = async () => {
+    fh ??= await open(o.log, 'r').catch(() => undefined);
+    for (let n = 1; fh && n > 0; ) {
+      n = (await fh.read(chunk, 0, chunk.length, offset)).bytesRead;
+      offset += n;
+      if (n > 0) onData(Buffer.from(chunk.subarray(0, n)));
+    }
+  };
+  const tail = setInterval(() => (reading ??= readMore().finally(() => (reading = undefined))), TAIL_MS);
 
   const r = await child;
+  clearInterval(tail);
+  await reading;
+  await readMore();
+  await fh?.close();
   clearTimeout(silence);
   clearTimeout(wall);
   clearTimeout(lockup);
@@ -132,7 +153,6 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     parseConsoleLine(state, pending, lines.length);
     lines.push(pending);
   }
-  await new Promise((res) => logStream.end(res));
   if (commandMissing(r)) {
     throw infraError(`${bin} is not installed`, { hint: 'apt-get install --no-install-recommends qemu-system-x86 (or run: freeze-rig doctor)' });
   }

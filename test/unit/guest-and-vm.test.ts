@@ -98,6 +98,9 @@ describe('QEMU command line', () => {
     expect(a[a.indexOf('-qmp') + 1]).toBe('unix:/r/qmp.sock,server=on,wait=off');
     expect(a).toContain('-no-reboot');
     expect(a).not.toContain('-cpu');
+    // the rig's own runs: the console into a file, which never answers EAGAIN as a pipe does
+    const f = qemuArgs({ kernel: 'bz', initrd: 'i.gz', accel: 'tcg', consoleFile: '/r/ext3-console.log' });
+    expect(f[f.indexOf('-serial') + 1]).toBe('file:/r/ext3-console.log');
     expect(qemuArgs({ kernel: 'k', initrd: 'i', accel: 'kvm' })).toContain('-cpu');
     // an SMP kernel gets its vCPUs; a uniprocessor one no -smp at all
     const smp = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', cpus: 2 });

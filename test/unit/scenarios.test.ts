@@ -443,6 +443,15 @@ describe('manifests', () => {
     expect(bad({ why, dmesg: { expected: [{ kind: 'bug', match: 'x', why }] } })).toThrow(/smp.dmesg.expected kind bug/);
   });
 
+  it('expects 2.6.27\'s lockdep report from CPU hot-unplug at an SMP guest\'s power-off, with its held locks 16 lines down (a real console)', () => {
+    const c = consoleFixture('smp-ext3-v1-xfs-hotplug-inconsistent-lock-state.log.gz');
+    const smp = resultsOf('ext3-v1', forFlavor(ext3v1, 'smp'), 'xfs', ['dmesg-clean'], c)[0]!;
+    expect(smp.status).toBe('pass');
+    expect(smp.observed).toMatch(/lockdep during shutdown: \[ INFO: inconsistent lock state \] \(held: cpu_add_remove_lock, &cpu_hotplug.lock, cache_chain_mutex\)/);
+    // the same report from a uniprocessor kernel would be nobody's expectation
+    expect(resultsOf('ext3-v1', forFlavor(ext3v1, 'up'), 'xfs', ['dmesg-clean'], c)[0]!.status).toBe('fail');
+  });
+
   it('refuses a manifest that lacks what a judge needs, naming the field', () => {
     const m = { revision: 'x', filesystems: { ext3: { iface: 'generic' }, xfs: { iface: null } } } as Manifest;
     expect(() => resolveManifest([{ file: '/nowhere/manifest.json', own: m }])).toThrow(/ext3: an interface needs "errors"/);
