@@ -41,6 +41,7 @@ export interface VmResult extends ParsedConsole {
   lines: string[];
   log: string;
   stderr: string;
+  /** the command line that boots this guest again by hand: its console on stdout, not over this run's log */
   argv: string[];
 }
 
@@ -170,6 +171,6 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     lines,
     log: o.log,
     stderr: String(r.stderr ?? ''),
-    argv: [bin, ...argv],
+    argv: [bin, ...qemuArgs(o.spec)],
   };
 }
