@@ -33,10 +33,12 @@ export interface TimeoutPromise {
   reset: { resetThawed: Outcome } | null;
 }
 
+/** The report kinds a manifest may expect; a BUG, oops, panic, soft lockup or hung task never is. */
+const EXPECTABLE_KINDS = ['lockdep', 'object-debug', 'slab', 'warning'] as const;
+
 /** A console report the revision knowingly produces, with the reason. */
 export interface ExpectedReport {
-  /** the kinds a manifest may explain; a BUG, oops, panic, soft lockup or hung task never is */
-  kind: 'lockdep' | 'object-debug' | 'slab' | 'warning';
+  kind: (typeof EXPECTABLE_KINDS)[number];
   /** A substring of the report's first line. */
   match: string;
   /** Every lock the report lists as held must contain one of these names. */
@@ -168,25 +170,28 @@ export function validateManifest(m: Manifest, where: string): void {
   for (const fs of FILESYSTEMS) {
     const f = m.filesystems[fs];
     if (!f) throw bad(`no entry for ${fs} in "filesystems"`);
-    for (const e of f.dmesg?.expected ?? []) {
-      if (!['lockdep', 'object-debug', 'slab', 'warning'].includes(e.kind)) throw bad(`${fs}: dmesg.expected kind ${String(e.kind)} cannot be expected (lockdep, object-debug, slab, warning); a crash is a known issue of its scenario`);
-    }
-    for (const [id, issue] of Object.entries(f.knownIssues ?? {})) {
-      if (!isScenario(id)) throw bad(`${fs}: knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
-      const why = knownIssueOf(issue)?.why;
-      if (!why || why.length < 40) throw bad(`${fs}: knownIssues.${id} needs its evidence as a string (or { "why": ..., "intermittent": true, "hangs": true }, either flag or both): what fails, the console lines, why`);
-    }
+    // the same rules for a filesystem's own reports and known issues and for its smp entry's
+    const checkReports = (expected: ExpectedReport[] | undefined, field: string) => {
+      for (const e of expected ?? []) {
+        if (!(EXPECTABLE_KINDS as readonly string[]).includes(e.kind)) throw bad(`${fs}: ${field} kind ${String(e.kind)} cannot be expected (${EXPECTABLE_KINDS.join(', ')}); a crash is a known issue of its scenario`);
+      }
+    };
+    const checkKnownIssues = (issues: Record<string, unknown> | undefined, field: string, nullMeans?: string) => {
+      for (const [id, issue] of Object.entries(issues ?? {})) {
+        if (!isScenario(id)) throw bad(`${fs}: ${field}.${id} is not a scenario (${SCENARIOS.join(', ')})`);
+        if (issue === null && nullMeans) continue;
+        const why = knownIssueOf(issue)?.why;
+        if (!why || why.length < 40) throw bad(`${fs}: ${field}.${id} needs its evidence as a string (or { "why": ..., "intermittent": true, "hangs": true }, either flag or both): what fails, the console lines, why${nullMeans ? `; or null ${nullMeans}` : ''}`);
+      }
+    };
+    checkReports(f.dmesg?.expected, 'dmesg.expected');
+    checkKnownIssues(f.knownIssues, 'knownIssues');
     if (f.smp !== undefined) {
       const extra = Object.keys(f.smp ?? {}).filter((k) => !['why', 'knownIssues', 'dmesg'].includes(k));
       if (!isObject(f.smp) || typeof f.smp.why !== 'string' || f.smp.why.length < 40) throw bad(`${fs}: smp needs "why" (what differs on an SMP kernel, and the evidence)`);
       if (extra.length) throw bad(`${fs}: smp.${extra[0]}: an SMP kernel may differ only in knownIssues and dmesg.expected`);
-      for (const [id, issue] of Object.entries(f.smp.knownIssues ?? {})) {
-        if (issue !== null && (knownIssueOf(issue)?.why.length ?? 0) < 40) throw bad(`${fs}: smp.knownIssues.${id} needs its evidence, or null where the issue does not show on SMP`);
-        if (!isScenario(id)) throw bad(`${fs}: smp.knownIssues.${id} is not a scenario (${SCENARIOS.join(', ')})`);
-      }
-      for (const e of f.smp.dmesg?.expected ?? []) {
-        if (!['lockdep', 'object-debug', 'slab', 'warning'].includes(e.kind)) throw bad(`${fs}: smp.dmesg.expected kind ${String(e.kind)} cannot be expected (lockdep, object-debug, slab, warning)`);
-      }
+      checkKnownIssues(f.smp.knownIssues, 'smp.knownIssues', 'where the issue does not show on SMP');
+      checkReports(f.smp.dmesg?.expected, 'smp.dmesg.expected');
     }
     if (f.iface === null) continue;
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);
