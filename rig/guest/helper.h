@@ -27,7 +27,7 @@
 extern const char *fsname;		/* "ext3" or "xfs" */
 extern const char *current_scenario;
 extern double scenario_t0;
-/* tcdrain(1) that re-arms a UART transmit interrupt the guest lost (report.c) */
+/* tcdrain(1) that also re-arms a lost UART transmit interrupt (report.c) */
 void drain_console(void);
 void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One observation: a system call's result, errno and duration (ms). */

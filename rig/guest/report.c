@@ -17,13 +17,13 @@
 
 /*
  * Waits until the UART has sent what was written to stdout, as tcdrain()
- * does, but does not wait for ever: SMP guests under TCG now and then lost
- * the UART's transmit interrupt, and the line then sat in the tty buffer
- * with the helper blocked in tcdrain() (the guest fell silent for 90 s; a
- * SysRq let the stuck line out). Rewriting the UART's interrupt enable
- * register re-arms that interrupt, and the 8250 driver rewrites it on every
- * termios change: after 100 ms of no progress, one is made and undone.
- * Not a tty (a test): nothing to wait for.
+ * does, and while the tty buffer makes no progress for 100 ms, makes a
+ * termios change and undoes it: the 8250 driver then rewrites the UART's
+ * interrupt enable register, which re-arms a transmit interrupt the guest
+ * lost. Made for SMP guests that fell silent with their line unsent (a
+ * SysRq's console write let it out); in the silent guests seen since, the
+ * line had already left the tty buffer, so this has not yet been seen to
+ * help. Not a tty (a test): nothing to wait for.
  */
 void drain_console(void)
 {

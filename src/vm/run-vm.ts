@@ -94,9 +94,9 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     child.kill('SIGKILL');
   };
   // the first silence asks the kernel for its state (onSilent), the next ends the guest
-  let asked = !o.onSilent;
+  let asked = false;
   const silent = () => {
-    if (asked) return kill('silent');
+    if (asked || !o.onSilent) return kill('silent');
     asked = true;
     void o.onSilent!().catch(() => undefined);
     silence = setTimeout(silent, SILENT_GRACE_S * 1000);
@@ -110,7 +110,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     bytes += d.length;
     if (bytes > cap) return kill('overflow');
     clearTimeout(silence);
-    silence = setTimeout(silent, (asked && o.onSilent ? SILENT_GRACE_S : o.silenceSeconds) * 1000);
+    silence = setTimeout(silent, (asked ? SILENT_GRACE_S : o.silenceSeconds) * 1000);
     const parts = (pending + d.toString('utf8')).split('\n');
     pending = parts.pop() ?? '';
     for (const raw of parts) {
