@@ -271,7 +271,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
           const ask = askOf(e);
           if (ask) asks.take(ask);
           // QMP is up once the guest talks; sample the device after each scenario.
-          if (e.event === 'hello') qmp = connectQmp();
+          // (unless the silence handler connected first: QEMU serves one QMP client, a second waits for ever)
+          if (e.event === 'hello') qmp ??= connectQmp();
           if (e.event === 'scenario-done' && qmp) {
             const id = String(e.scenario);
             qmp

@@ -30,11 +30,16 @@ export class Qmp {
 
   static async connect(path: string, timeoutMs = 5000): Promise<Qmp> {
     const sock = createConnection(path);
+    // not unref'd: a run awaiting this must get its error, not an empty event loop (node exits 13)
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((res, rej) => {
       sock.once('connect', res);
       sock.once('error', rej);
-      setTimeout(() => rej(new Error(`QMP: no connection to ${path} in ${timeoutMs} ms`)), timeoutMs).unref();
-    });
+      timer = setTimeout(() => rej(new Error(`QMP: no connection to ${path} in ${timeoutMs} ms`)), timeoutMs);
+    }).catch((err: Error) => {
+      sock.destroy();
+      throw err;
+    }).finally(() => clearTimeout(timer));
     const q = new Qmp(sock);
     try {
       await q.next(timeoutMs); // the greeting
@@ -49,7 +54,6 @@ export class Qmp {
   private next(timeoutMs: number): Promise<Record<string, unknown>> {
     return new Promise((res, rej) => {
       const t = setTimeout(() => rej(new Error(`QMP: no answer in ${timeoutMs} ms`)), timeoutMs);
-      t.unref();
       this.waiting.push((m) => {
         clearTimeout(t);
         res(m);
