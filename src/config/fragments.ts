@@ -91,7 +91,7 @@ export function verifyConfig(finalText: string, requested: Map<string, ConfigVal
 }
 
 /** The fragments the rig uses when none are named. */
-export const DEFAULT_FRAGMENTS = ['base-qemu-x86_64', 'timers', 'ext3', 'xfs', 'debug', 'compat32'];
+export const DEFAULT_FRAGMENTS = ['base-qemu-x86_64', 'timers', 'ext3', 'xfs', 'dm', 'debug', 'compat32'];
 
 /** A fragment by name (kernel-config/NAME.config) or by path. */
 export async function loadFragment(nameOrPath: string): Promise<Fragment & { text: string }> {
