@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include "helper.h"
 
-#define WRITERS		2
 #define FILES		1000		/* per writer: each name written once, so its content never changes */
 #define FILE_BYTES	(8 * 1024)
 #define DIRTY_BYTES	(8 << 20)	/* written without fsync just before the freeze: the freeze must flush it */
@@ -84,7 +83,7 @@ static void writer(struct load *l, const char *dir, int w)
 		sleep_ms(20);
 }
 
-static struct load *start_writers(const char *dir, pid_t pids[WRITERS])
+struct load *start_writers(const char *dir, pid_t pids[WRITERS])
 {
 	struct load *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int w;
@@ -103,7 +102,7 @@ static struct load *start_writers(const char *dir, pid_t pids[WRITERS])
 	return l;
 }
 
-static long completed(struct load *l)
+long completed(struct load *l)
 {
 	long n = 0;
 	int w;
@@ -114,7 +113,7 @@ static long completed(struct load *l)
 }
 
 /* Stops the writers; 1 if all of them exited within 10 s. */
-static int stop_writers(struct load *l, pid_t pids[WRITERS])
+int stop_writers(struct load *l, pid_t pids[WRITERS])
 {
 	double t0 = now_ms();
 	int w, left = WRITERS;
@@ -134,10 +133,10 @@ static int stop_writers(struct load *l, pid_t pids[WRITERS])
 
 /*
  * Tells the host about each file fsync'ed since the last call: its path
- * under the mount, size and checksum. The host expects every file reported
- * before an ask in the snapshot that ask takes.
+ * under the mount point `root`, size and checksum. The host expects every
+ * file reported before an ask (or an export) in the snapshot it takes.
  */
-static void report_files(struct load *l, const char *dir, long reported[WRITERS])
+void report_files(struct load *l, const char *root, const char *dir, long reported[WRITERS])
 {
 	int w;
 
@@ -148,7 +147,7 @@ static void report_files(struct load *l, const char *dir, long reported[WRITERS]
 		for (; reported[w] < done; reported[w]++)
 			emit("{\"event\":\"file\",\"fs\":\"%s\",\"scenario\":\"%s\",\"path\":\"%s/w%d-%03ld\","
 			     "\"bytes\":%d,\"fnv\":\"%016llx\"}",
-			     fsname, current_scenario, dir + strlen(MNT), w, reported[w], FILE_BYTES,
+			     fsname, current_scenario, dir + strlen(root), w, reported[w], FILE_BYTES,
 			     (unsigned long long)l->sum[w][reported[w]]);
 	}
 }
@@ -168,8 +167,8 @@ static long dirty_kb(void)
 	return kb;
 }
 
-/* Writes path with DIRTY_BYTES of known content and no fsync; reports it like a file. */
-static int write_dirty(const char *path)
+/* Writes path (under `root`) with DIRTY_BYTES of known content and no fsync; reports it like a file. */
+int write_dirty(const char *root, const char *path)
 {
 	unsigned char *buf = malloc(DIRTY_BYTES);
 	int fd, ok;
@@ -184,14 +183,14 @@ static int write_dirty(const char *path)
 	if (ok)
 		emit("{\"event\":\"file\",\"fs\":\"%s\",\"scenario\":\"%s\",\"path\":\"%s\",\"bytes\":%d,"
 		     "\"fnv\":\"%016llx\",\"buffered\":true}",
-		     fsname, current_scenario, path + strlen(MNT), DIRTY_BYTES,
+		     fsname, current_scenario, path + strlen(root), DIRTY_BYTES,
 		     (unsigned long long)fnv1a(buf, DIRTY_BYTES));
 	free(buf);
 	return ok ? 0 : -1;
 }
 
 /* ms until the writers complete another file, or -1 if they do not within WAKE_MS. */
-static double writers_wake(struct load *l, double since)
+double writers_wake(struct load *l, double since)
 {
 	long before = completed(l);
 
@@ -227,16 +226,16 @@ void snapshot_consistent(void)
 	}
 	for (i = 0; i < CONTROLS; i++) {
 		sleep_ms(CONTROL_GAP_MS);
-		report_files(l, dir, reported);
+		report_files(l, MNT, dir, reported);
 		snprintf(label, sizeof(label), "control%d", i);
 		if (ask_checked("snapshot", label) < 0)
 			goto out;
 	}
-	if (write_dirty(MNT "/snap/buffered") < 0) {
+	if (write_dirty(MNT, MNT "/snap/buffered") < 0) {
 		check("setup", -1, errno, 0);
 		goto out;
 	}
-	report_files(l, dir, reported);
+	report_files(l, MNT, dir, reported);
 	kb = dirty_kb();
 	fd = fs_open();
 	r = TIMED(&ms, freeze_fd(fd, 0));

@@ -10,6 +10,8 @@
  *   mounts.c         umount, remount and lazy umount of a frozen fs
  *   compat32.c       the interface called by a 32-bit process (/ioctl32, ioctl32.c)
  *   backup.c         the backup scenarios: snapshot while frozen, device writes
+ *   dmsnap.c         dm-snapshot: LVM-style snapshots of a fs on device-mapper
+ *   dm.c, dm.h       device-mapper's ioctls (<linux/dm-ioctl.h>)
  *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
  *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
  */
@@ -113,6 +115,19 @@ void lazy_umount_frozen(void);
 /* ---- backup.c ---- */
 void snapshot_consistent(void);
 void no_device_writes(void);
+/* The load the backup scenarios share: WRITERS processes writing and fsync'ing files under dir. */
+#define WRITERS 2
+struct load;
+struct load *start_writers(const char *dir, pid_t pids[WRITERS]);
+long completed(struct load *l);		/* files written and fsync'ed so far */
+int stop_writers(struct load *l, pid_t pids[WRITERS]);
+/* Reports the files fsync'ed since the last call, by path under the mount point root. */
+void report_files(struct load *l, const char *root, const char *dir, long reported[WRITERS]);
+int write_dirty(const char *root, const char *path);	/* 8 MiB, no fsync, reported */
+double writers_wake(struct load *l, double since);	/* ms until a writer completes a file, or -1 */
+
+/* ---- dmsnap.c ---- */
+void dm_snapshot(void);
 
 /* ---- scenarios.c ---- */
 struct scenario {

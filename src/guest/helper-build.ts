@@ -7,8 +7,8 @@ import { exists, sha256 } from '../util/files.ts';
 import { commandMissing } from '../util/exec.ts';
 
 export const GUEST_DIR = repoPath('rig', 'guest');
-/** The helper's sources: PID 1 and its parts; kernel-ioctls.c is the one that includes the kernel's exported headers. */
-export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'timeouts.c', 'mounts.c', 'compat32.c', 'backup.c', 'host.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
+/** The helper's sources: PID 1 and its parts; kernel-ioctls.c and dm.c are the ones that include the kernel's exported headers. */
+export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'timeouts.c', 'mounts.c', 'compat32.c', 'backup.c', 'dmsnap.c', 'dm.c', 'host.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
 export const HELPER_HEADERS = [join(GUEST_DIR, 'helper.h')];
 
 /** argv for musl-gcc: static, warnings on, the dir of contract.h, optional kernel header dir. Pure. */
@@ -24,7 +24,7 @@ export function helperCompileArgs(out: string, contractDir: string, includeDir?:
  */
 export async function buildHelper(outDir: string, contract: string, includeDir?: string): Promise<string> {
   const src = Buffer.concat([...(await Promise.all([...HELPER_SOURCES, ...HELPER_HEADERS].map((f) => readFile(f)))), Buffer.from(contract)]);
-  const kernelHeaders = ['linux/fs.h', 'linux/ext3_fs.h'].map((h) => (includeDir ? readFile(join(includeDir, h)).catch(() => Buffer.from('')) : Buffer.from('')));
+  const kernelHeaders = ['linux/fs.h', 'linux/ext3_fs.h', 'linux/dm-ioctl.h'].map((h) => (includeDir ? readFile(join(includeDir, h)).catch(() => Buffer.from('')) : Buffer.from('')));
   const fsH = Buffer.concat(await Promise.all(kernelHeaders));
   const key = sha256(Buffer.concat([src, Buffer.from(includeDir ?? ''), fsH])).slice(0, 16);
   const out = join(outDir, `freeze-helper-${key}`);

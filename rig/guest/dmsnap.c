@@ -1,0 +1,498 @@
+/*
+ * dm-snapshot: the backup story on device-mapper, as LVM tells it. The
+ * filesystem lives on a dm-linear device ("origin", over /dev/vdb) and two
+ * writers keep fsync'ing files on it. Two snapshots are taken, each the way
+ * lvcreate -s takes one: suspend the origin (dm's lockfs: freeze_bdev()),
+ * activate a "snapshot" device over the origin's disk and a COW disk, load
+ * the origin's "snapshot-origin" table, resume it.
+ *
+ *   a  the fs is first frozen through the interface under test (FIFREEZE,
+ *      as a backup tool would before asking LVM for a snapshot); then dm
+ *      suspends it. Does dm's freeze nest in ours, or wait for our thaw?
+ *   b  dm's own suspend freezes the fs; while it holds the freeze, the
+ *      interface's thaw and then its freeze are called. A thaw must not end
+ *      a freeze it did not make: dm's resume would thaw a second time.
+ *
+ * Each snapshot is copied onto its own disk (vde, vdf) and the host checks
+ * that copy as it checks snapshot-consistent's: fsck clean, no recovery,
+ * every file fsync'ed before it intact. A dm or freeze call that does not
+ * return is reported (ETIMEDOUT) with every blocked task's stack (sysrq w).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+#include "dm.h"
+
+#define ROOT		"/dm"
+#define ORIGIN		"origin"
+#define CHUNK_SECTORS	"8"		/* 4 KiB exception chunks, as lvcreate's default */
+#define COPY_BYTES	(1 << 20)
+#define ZERO_BYTES	(64 << 10)	/* the copy skips all-zero blocks: the export disks are sparse */
+
+/* The disks, in the order the host attaches them after vda (src/guest/disk-images.ts). */
+enum { D_ORIGIN, D_COW_A, D_COW_B, D_EXPORT_A, D_EXPORT_B, NDISKS };
+static const char *const disk_names[NDISKS] = { "vdb", "vdc", "vdd", "vde", "vdf" };
+static char majmin[NDISKS][16];		/* "254:16", as dm tables name devices */
+
+/* A disk's node (/dev/vdX) and its major:minor, from sysfs. */
+static int disk_setup(int i)
+{
+	char path[64];
+	unsigned maj, min;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", disk_names[i]);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%u:%u", &maj, &min);
+	fclose(f);
+	if (n != 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(majmin[i], sizeof(majmin[i]), "%u:%u", maj, min);
+	snprintf(path, sizeof(path), "/dev/%s", disk_names[i]);
+	if (mknod(path, S_IFBLK | 0600, makedev(maj, min)) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static unsigned long long sectors_of(const char *dev)
+{
+	unsigned long long bytes = 0;
+	int fd = open(dev, O_RDONLY);
+
+	if (fd >= 0 && ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+		bytes = 0;
+	if (fd >= 0)
+		close(fd);
+	return bytes / 512;
+}
+
+/* ---- device-mapper: the control node and a node per device (2.6.27 has no devtmpfs, no udev) ---- */
+static int control = -1;
+
+/* The misc minor device-mapper registered (/proc/misc: "60 device-mapper"). */
+static int misc_minor(void)
+{
+	char line[64], name[32];
+	int minor = -1, m;
+	FILE *f = fopen("/proc/misc", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%d %31s", &m, name) == 2 && !strcmp(name, "device-mapper"))
+			minor = m;
+	if (f)
+		fclose(f);
+	return minor;
+}
+
+static int dm_open(void)
+{
+	int minor = misc_minor();
+
+	if (control >= 0)
+		return 0;
+	if (minor < 0) {
+		errno = ENODEV;		/* no device-mapper in this kernel */
+		return -1;
+	}
+	mkdir("/dev/mapper", 0755);
+	unlink("/dev/mapper/control");
+	if (mknod("/dev/mapper/control", S_IFCHR | 0600, makedev(10, minor)) < 0)
+		return -1;
+	control = open("/dev/mapper/control", O_RDWR);
+	return control < 0 ? -1 : 0;
+}
+
+static int dm_create(const char *name)
+{
+	unsigned long long dev;
+	char path[80];
+
+	if (dm_command(control, DMC_CREATE, name, &dev) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
+	unlink(path);
+	return mknod(path, S_IFBLK | 0600, (dev_t)dev);
+}
+
+static int dm_load(const char *name, unsigned long long sectors, const char *type, const char *params)
+{
+	return dm_table_load(control, name, sectors, type, params);
+}
+
+static int dm_suspend(const char *name, int lockfs)
+{
+	return dm_command(control, lockfs ? DMC_SUSPEND : DMC_SUSPEND_NOLOCKFS, name, NULL);
+}
+
+static int dm_resume(const char *name)
+{
+	return dm_command(control, DMC_RESUME, name, NULL);
+}
+
+static int dm_remove(const char *name)
+{
+	char path[80];
+
+	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
+	unlink(path);
+	return dm_command(control, DMC_REMOVE, name, NULL);
+}
+
+static void sysrq_w(void)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "w", 1) < 0)
+			emit("{\"event\":\"warn\",\"what\":\"sysrq\",\"errno\":%d}", errno);
+		close(fd);
+	}
+}
+
+/* One call that may block (a dm suspend, a freeze of a dm-frozen fs) in a child. */
+enum dm_call { CALL_SUSPEND, CALL_RESUME, CALL_FREEZE, CALL_THAW };
+struct call {
+	pid_t pid;
+	int fd;			/* read end: the call's ret and errno */
+	double started;
+	int done, ret, err;
+};
+
+static void call_start(struct call *c, enum dm_call op, int fsfd)
+{
+	int pfd[2];
+
+	memset(c, 0, sizeof(*c));
+	c->started = now_ms();
+	if (pipe(pfd) < 0) {
+		c->done = 1, c->ret = -1, c->err = errno;
+		return;
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		int res[2];
+
+		close(pfd[0]);
+		res[0] = op == CALL_SUSPEND ? dm_suspend(ORIGIN, 1)
+		       : op == CALL_RESUME  ? dm_resume(ORIGIN)
+		       : op == CALL_FREEZE  ? freeze_fd(fsfd, 0)
+					    : thaw_fd(fsfd);
+		res[1] = errno;
+		_exit(write(pfd[1], res, sizeof(res)) == sizeof(res) ? 0 : 2);
+	}
+	close(pfd[1]);
+	c->fd = pfd[0];
+}
+
+/* 1 once the call returned (c->ret, c->err), 0 if it is still blocked after ms. */
+static int call_wait(struct call *c, int ms)
+{
+	struct pollfd pl = { .fd = c->fd, .events = POLLIN };
+	double deadline = now_ms() + ms;
+	int res[2], r;
+
+	if (c->done)
+		return 1;
+	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
+	while ((r = poll(&pl, 1, ms > 0 ? ms : 0)) == 0 && now_ms() < deadline)
+		ms = (int)(deadline - now_ms() + 0.999);
+	if (r != 1)
+		return 0;
+	if (read(c->fd, res, sizeof(res)) == sizeof(res))
+		c->ret = res[0], c->err = res[1];
+	else
+		c->ret = -1, c->err = EIO;	/* the child died in the call (a BUG) */
+	close(c->fd);
+	waitpid(c->pid, NULL, 0);	/* this child only: the writers are children too */
+	c->done = 1;
+	return 1;
+}
+
+/*
+ * Set once a call never returned: the fs or the device is wedged, so the
+ * later waits (writers, the umount) would only cost their whole bounds.
+ */
+static int wedged;
+
+/*
+ * Reports `name` for a call waited for up to ms: ret 0/-1 and errno when it
+ * returned, ETIMEDOUT (with every blocked task's stack) when it did not.
+ * v: 1 if it returned within `within` ms of its start.
+ */
+static int call_checked(const char *name, struct call *c, int ms, int within)
+{
+	int back = call_wait(c, ms);
+	double took = now_ms() - c->started;
+
+	if (!back) {
+		checkv(name, -1, ETIMEDOUT, took, 0);
+		sysrq_w();
+		wedged = 1;
+		return -1;
+	}
+	checkv(name, c->ret, c->err, took, took <= within);
+	return c->ret;
+}
+
+/* 8 bytes a step: musl's memcmp goes a byte a step, 320 M steps of a TCG vCPU for an XFS image. */
+static int all_zero(const char *p, size_t len)
+{
+	const unsigned long long *w = (const void *)p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Copies a snapshot device onto an export disk, all-zero blocks skipped;
+ * MiB written, or -1. O_DIRECT reads: through the page cache, 4 KiB at a
+ * time, a TCG guest read a 320 MiB XFS snapshot at ~20 MiB/s.
+ */
+static int copy_device(const char *from, const char *to)
+{
+	static char buf[COPY_BYTES] __attribute__((aligned(4096)));
+	int in = open(from, O_RDONLY | O_DIRECT), out = open(to, O_WRONLY);
+	long long off = 0, written = 0;
+	ssize_t n;
+	int r = 0;
+
+	if (in < 0 || out < 0)
+		r = -1;
+	while (!r && (n = read(in, buf, sizeof(buf))) > 0) {
+		ssize_t i;
+
+		for (i = 0; i < n; i += ZERO_BYTES) {
+			size_t len = n - i < ZERO_BYTES ? n - i : ZERO_BYTES;
+
+			if (all_zero(buf + i, len))
+				continue;
+			if (pwrite(out, buf + i, len, off + i) != (ssize_t)len) {
+				r = -1;
+				break;
+			}
+			written += len;
+		}
+		off += n;
+	}
+	if (!r && (n < 0 || fsync(out) < 0))
+		r = -1;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return r < 0 ? -1 : (int)(written >> 20);
+}
+
+/*
+ * lvcreate -s with the origin already suspended: the snapshot device over
+ * the origin's disk and COW disk `cow`, then the origin's table becomes
+ * snapshot-origin (so that its writes copy old chunks out first) and the
+ * origin resumes, which thaws what its suspend froze.
+ */
+static int activate_snapshot(const char *snap, int cow, unsigned long long sectors)
+{
+	char params[64];
+
+	snprintf(params, sizeof(params), "%s %s P " CHUNK_SECTORS, majmin[D_ORIGIN], majmin[cow]);
+	if (dm_create(snap) < 0 || dm_load(snap, sectors, "snapshot", params) < 0 || dm_resume(snap) < 0)
+		return -1;
+	return dm_load(ORIGIN, sectors, "snapshot-origin", majmin[D_ORIGIN]);
+}
+
+/* Copies snapshot `snap` to export disk `disk`, tells the host, and removes it. */
+static void export_snapshot(const char *label, const char *snap, int disk)
+{
+	char from[64], to[32], name[32];
+	double ms;
+	int mib;
+
+	snprintf(from, sizeof(from), "/dev/mapper/%s", snap);
+	snprintf(to, sizeof(to), "/dev/%s", disk_names[disk]);
+	snprintf(name, sizeof(name), "export-%s", label);
+	mib = TIMED(&ms, copy_device(from, to));
+	checkv(name, mib < 0 ? -1 : 0, mib < 0 ? errno : 0, ms, mib);
+	if (mib >= 0)	/* the host attached vdb as its disk 1: vdX is disk 1 + its index here */
+		emit("{\"event\":\"export\",\"fs\":\"%s\",\"scenario\":\"%s\",\"label\":\"%s\",\"disk\":%d}",
+		     fsname, current_scenario, label, 1 + disk);
+	snprintf(name, sizeof(name), "remove-%s", snap);
+	check(name, dm_remove(snap), errno, 0);
+}
+
+/* a: frozen through the interface, then dm suspends (lvcreate -s of a frozen fs). */
+static void frozen_then_snapshot(int fd, unsigned long long sectors)
+{
+	struct call suspend, resume;
+	double ms, t_thaw = 0;
+	int r, nested;
+
+	r = TIMED(&ms, freeze_fd(fd, 0));
+	check("freeze-a", r, errno, ms);
+	if (r < 0)
+		return;
+	call_start(&suspend, CALL_SUSPEND, fd);
+	nested = call_wait(&suspend, BLOCK_MS);
+	/* v 1: dm's suspend returned while the fs was frozen by us (it nests) */
+	checkv("dm-suspend-while-frozen", nested ? suspend.ret : 0, nested ? suspend.err : 0, now_ms() - suspend.started, nested);
+	if (!nested) {
+		t_thaw = now_ms();
+		r = TIMED(&ms, thaw_fd(fd));
+		check("thaw-a", r, errno, ms);
+		/* after our thaw, dm's suspend gets the freeze: v 1 within WAKE_MS of the thaw */
+		if (call_checked("dm-suspend-after-thaw", &suspend, WAKE_MS, (int)(t_thaw - suspend.started) + WAKE_MS) < 0)
+			return;
+	} else if (suspend.ret < 0) {
+		thaw_fd(fd);
+		return;
+	}
+	r = TIMED(&ms, activate_snapshot("snap-a", D_COW_A, sectors));
+	check("snapshot-a", r, errno, ms);
+	call_start(&resume, CALL_RESUME, fd);
+	if (call_checked("dm-resume-a", &resume, WAKE_MS, WAKE_MS) < 0 || r < 0)
+		return;
+	if (nested) {
+		/* dm's resume ended dm's freeze only: ours still holds */
+		r = TIMED(&ms, thaw_fd(fd));
+		check("thaw-a", r, errno, ms);
+		t_thaw = now_ms();
+	}
+	export_snapshot("a", "snap-a", D_EXPORT_A);
+	(void)t_thaw;
+}
+
+/*
+ * b: dm's own suspend holds the freeze; the interface's thaw, then its
+ * freeze, are called while it does, each in a child since it may block.
+ * After dm's resume, a freeze that waited for it has frozen the fs: it is
+ * thawed again.
+ */
+static void snapshot_then_interface(int fd, unsigned long long sectors, struct load *l)
+{
+	struct call suspend, thaw, freeze, resume;
+	int r, thaw_back = 1, freeze_back = 1;
+	double ms, t_thaw, wake;
+
+	call_start(&suspend, CALL_SUSPEND, fd);
+	if (call_checked("dm-suspend-b", &suspend, WAKE_MS, WAKE_MS) < 0)
+		return;
+	if (iface != IFACE_NONE) {
+		/* ret 1 = still blocked after BLOCK_MS; where it waits is shown (sysrq w) */
+		call_start(&thaw, CALL_THAW, fd);
+		thaw_back = call_wait(&thaw, BLOCK_MS);
+		check("thaw-during-dm-suspend", thaw_back ? thaw.ret : 1, thaw_back ? thaw.err : 0, now_ms() - thaw.started);
+		call_start(&freeze, CALL_FREEZE, fd);
+		freeze_back = call_wait(&freeze, BLOCK_MS);
+		check("freeze-during-dm-suspend", freeze_back ? freeze.ret : 1, freeze_back ? freeze.err : 0, now_ms() - freeze.started);
+		if (!thaw_back || !freeze_back)
+			sysrq_w();
+	}
+	r = TIMED(&ms, activate_snapshot("snap-b", D_COW_B, sectors));
+	check("snapshot-b", r, errno, ms);
+	call_start(&resume, CALL_RESUME, fd);
+	if (call_checked("dm-resume-b", &resume, WAKE_MS, WAKE_MS) < 0)
+		return;
+	if (iface != IFACE_NONE) {
+		/* what waited for dm's resume returns now: ret/errno, v 1 within WAKE_MS */
+		if (!thaw_back)
+			call_checked("thaw-after-dm-resume", &thaw, WAKE_MS, WAKE_MS);
+		if (!freeze_back)
+			call_checked("freeze-after-dm-resume", &freeze, WAKE_MS, WAKE_MS);
+		if (freeze.done && freeze.ret == 0) {
+			int t = TIMED(&ms, thaw_fd(fd));
+
+			check("thaw-b", t, errno, ms);
+		}
+	}
+	/* the writers go on after the last resume or thaw (measured before the copy, which outlasts them on XFS) */
+	t_thaw = now_ms();
+	wake = wedged ? -1 : writers_wake(l, t_thaw);
+	if (!wedged)
+		check("writer-resumed", wake >= 0, 0, wake >= 0 ? wake : WAKE_MS);
+	if (r == 0)
+		export_snapshot("b", "snap-b", D_EXPORT_B);
+}
+
+/* 1 if a write and fsync to a file made at set-up returns within WAKE_MS. */
+static int dm_writable(void)
+{
+	struct probe p;
+	int ok;
+
+	probe_start(&p, OP_WRITE_FSYNC, ROOT "/writable", NULL);
+	ok = probe_wait(&p, WAKE_MS) && p.ok;
+	probe_reap(&p);
+	return ok;
+}
+
+void dm_snapshot(void)
+{
+	long reported[WRITERS] = { 0, 0 };
+	unsigned long long sectors;
+	char params[64];
+	pid_t pids[WRITERS];
+	struct load *l;
+	int fd, i;
+
+	for (i = 0; i < NDISKS; i++)
+		if (disk_setup(i) < 0 || dm_open() < 0) {
+			check("setup", -1, errno, 0);	/* the host attached no dm disks */
+			return;
+		}
+	sectors = sectors_of("/dev/vdb");
+	snprintf(params, sizeof(params), "%s 0", majmin[D_ORIGIN]);
+	mkdir(ROOT, 0755);
+	if (dm_create(ORIGIN) < 0 || dm_load(ORIGIN, sectors, "linear", params) < 0 || dm_resume(ORIGIN) < 0 ||
+	    mount("/dev/mapper/" ORIGIN, ROOT, getenv("FSTYPE"), MS_NOATIME, NULL) < 0) {
+		check("setup", -1, errno, 0);
+		return;
+	}
+	if (write_file(ROOT "/writable", "before\n") < 0) {
+		check("setup", -1, errno, 0);
+		return;
+	}
+	l = start_writers(ROOT "/snap", pids);
+	fd = open(ROOT, O_RDONLY | O_DIRECTORY);
+	if (!l || fd < 0) {
+		check("setup", -1, errno, 0);
+		return;
+	}
+	if (iface != IFACE_NONE) {
+		sleep_ms(300);
+		write_dirty(ROOT, ROOT "/snap/buffered-a");
+		report_files(l, ROOT, ROOT "/snap", reported);
+		frozen_then_snapshot(fd, sectors);
+	}
+	if (!wedged) {
+		sleep_ms(300);
+		write_dirty(ROOT, ROOT "/snap/buffered-b");
+		report_files(l, ROOT, ROOT "/snap", reported);
+		snapshot_then_interface(fd, sectors, l);
+	}
+	if (wedged) {
+		/* a task is stuck (its stack is on the console): what is left would wait out its bounds */
+		check("wedged", 1, 0, 0);
+		return;
+	}
+	check("writers-finished", stop_writers(l, pids), 0, 0);
+	check("writable-after", dm_writable(), 0, 0);
+	close(fd);
+	check("dm-umount", umount(ROOT), errno, 0);
+	check("dm-remove-origin", dm_remove(ORIGIN), errno, 0);
+}
