@@ -11,6 +11,23 @@ export const FILESYSTEMS: readonly FsName[] = ['ext3', 'xfs'];
 export const IMAGE_MIB: Record<FsName, number> = { ext3: 64, xfs: 320 };
 
 /**
+ * dm-snapshot's filesystem (dm's origin), which the guest reads whole for
+ * each snapshot's copy: 320 MiB took a TCG guest 6 s alone and 18 s beside
+ * nine others, so XFS gets 128 MiB there (room for its ~35 MiB of writes).
+ */
+export const DM_ORIGIN_MIB: Record<FsName, number> = { ext3: 64, xfs: 128 };
+
+/**
+ * The environment mkfs runs in. mkfs.xfs 5.19+ refuses a filesystem under
+ * 300 MiB unless it runs under fstests (TEST_DIR, TEST_DEV and
+ * QA_CHECK_FS set), which is what the rig is; 2.6.27 mounts small ones. Pure.
+ */
+export function mkfsEnv(fs: FsName, mib: number): Record<string, string> {
+  const small: Record<string, string> = fs === 'xfs' && mib < 300 ? { TEST_DIR: '/nonexistent', TEST_DEV: '/nonexistent', QA_CHECK_FS: '1' } : {};
+  return { TZ: 'UTC', ...small };
+}
+
+/**
  * mkfs command lines, as data. Modern mkfs.xfs makes filesystems 2.6.27
  * cannot mount ("XFS: bad version"): these flags give a v4 filesystem it can.
  */
@@ -33,14 +50,37 @@ export function fsckArgs(fs: FsName, image: string): string[] {
   return fs === 'ext3' ? ['e2fsck', '-fn', image] : ['xfs_repair', '-n', image];
 }
 
-/** A fresh sparse image with a new filesystem. */
-export async function makeImage(fs: FsName, image: string): Promise<void> {
+/**
+ * The disks a guest that runs dm-snapshot gets after its own (vda), in the
+ * order rig/guest/dmsnap.c names them (vdb...vdf): a second filesystem
+ * under test (dm's origin), a COW disk for each of its two snapshots, and a
+ * disk for each snapshot's copy, which the host checks. COW disks hold
+ * what the writers change after a snapshot (at most ~40 MiB). Pure.
+ */
+export function dmDisks(fs: FsName, dir: string, name: string): { file: string; mib: number; mkfs: boolean; exportOf?: 'a' | 'b' }[] {
+  const at = (role: string) => `${dir}/${name}-dm-${role}.img`;
+  return [
+    { file: at('origin'), mib: DM_ORIGIN_MIB[fs], mkfs: true },
+    { file: at('cow-a'), mib: 128, mkfs: false },
+    { file: at('cow-b'), mib: 128, mkfs: false },
+    { file: at('export-a'), mib: DM_ORIGIN_MIB[fs], mkfs: false, exportOf: 'a' },
+    { file: at('export-b'), mib: DM_ORIGIN_MIB[fs], mkfs: false, exportOf: 'b' },
+  ];
+}
+
+/** A sparse image of zeros (a COW disk, an export disk). */
+export async function makeBlank(image: string, mib: number): Promise<void> {
   await rm(image, { force: true });
   const fh = await open(image, 'w');
-  await fh.truncate(IMAGE_MIB[fs] * 1024 * 1024);
+  await fh.truncate(mib * 1024 * 1024);
   await fh.close();
+}
+
+/** A fresh sparse image with a new filesystem (IMAGE_MIB unless told). */
+export async function makeImage(fs: FsName, image: string, mib = IMAGE_MIB[fs]): Promise<void> {
+  await makeBlank(image, mib);
   const [cmd, ...args] = mkfsArgs(fs, image);
   // mkfs.xfs prints a V4 deprecation warning: kept in the error only.
-  const r = await execa(cmd!, args, { reject: false, all: true, env: { TZ: 'UTC' } });
+  const r = await execa(cmd!, args, { reject: false, all: true, env: mkfsEnv(fs, mib) });
   if (r.exitCode !== 0) throw infraError(`${cmd} failed on ${image}`, { details: (r.all ?? '').split('\n').slice(-10), hint: 'apt-get install e2fsprogs xfsprogs' });
 }

@@ -16,6 +16,15 @@ interface Snapshot {
   files: SnapshotFile[];
 }
 
+/** A snapshot the guest copied onto one of its own disks (dm-snapshot): the host checks that disk's image. */
+interface Export {
+  scenario: string;
+  label: string;
+  /** the disk's index on the QEMU command line (0 = vda) */
+  disk: number;
+  files: SnapshotFile[];
+}
+
 interface Counters extends BlockStats {
   ask: Ask;
   at: number;
@@ -31,6 +40,7 @@ export class BackupHost {
   private files: (SnapshotFile & { scenario: string })[] = [];
   private snapshots: Snapshot[] = [];
   private counters: Counters[] = [];
+  private exports: Export[] = [];
 
   constructor(
     private readonly fs: FsName,
@@ -42,6 +52,11 @@ export class BackupHost {
   /** A console event: the files the guest reports are remembered in order. */
   event(e: Record<string, unknown>): void {
     if (e.event === 'file') this.files.push({ scenario: String(e.scenario), path: String(e.path), bytes: Number(e.bytes), fnv: String(e.fnv), buffered: e.buffered === true });
+    // the guest copied a snapshot onto its disk N: every file it reported before is in it
+    if (e.event === 'export') {
+      const scenario = String(e.scenario);
+      this.exports.push({ scenario, label: String(e.label), disk: Number(e.disk), files: this.files.filter((f) => f.scenario === scenario) });
+    }
   }
 
   private async connected(): Promise<Qmp> {
@@ -70,21 +85,31 @@ export class BackupHost {
   /**
    * The host's checks, after the guest shut down: per snapshot, fsck,
    * recovery and files; per frozen window, the writes that reached the
-   * device. Only a dirty frozen snapshot's image is kept.
+   * device; per exported snapshot, the same checks of the disk it was
+   * copied to (`disks`: the guest's disk images, by index). Only a dirty
+   * frozen snapshot's image is kept.
    */
-  async checks(): Promise<Check[]> {
+  async checks(disks: readonly string[] = []): Promise<Check[]> {
     const checks: Check[] = [];
-    for (const s of this.snapshots) {
-      const f = await checkSnapshot(this.fs, s.path, s.files);
-      const base = { fs: this.fs, scenario: s.ask.scenario, errno: 0, ms: 0 };
-      const tag = s.ask.label;
+    const snapshotChecks = async (scenario: string, tag: string, path: string, files: SnapshotFile[]) => {
+      const f = await checkSnapshot(this.fs, path, files);
+      const base = { fs: this.fs, scenario, errno: 0, ms: 0 };
       checks.push(
         { ...base, name: `host-fsck-${tag}`, ret: f.fsckExit, note: f.fsckSummary },
         { ...base, name: `host-recovery-${tag}`, ret: f.recoveryNeeded ? 1 : 0, note: f.recoveryWhy },
         { ...base, name: `host-files-${tag}`, ret: f.bad.length, v: f.expected, note: f.bad.slice(0, 5).join('; ') },
       );
+      return f.clean;
+    };
+    for (const s of this.snapshots) {
+      const clean = await snapshotChecks(s.ask.scenario, s.ask.label, s.path, s.files);
       // a dirty frozen snapshot is evidence a reviewer can open; controls are dirty by nature
-      if (f.clean || s.ask.label !== 'frozen') await rm(s.path, { force: true });
+      if (clean || s.ask.label !== 'frozen') await rm(s.path, { force: true });
+    }
+    for (const e of this.exports) {
+      const path = disks[e.disk];
+      if (!path) checks.push({ fs: this.fs, scenario: e.scenario, name: `host-fsck-${e.label}`, ret: -1, errno: 0, ms: 0, note: `the guest names disk ${e.disk}, which it does not have` });
+      else await snapshotChecks(e.scenario, e.label, path, e.files);
     }
     const frozen = this.counters.find((c) => c.ask.label === 'frozen');
     const thaw = this.counters.find((c) => c.ask.label === 'thaw');

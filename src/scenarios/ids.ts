@@ -24,6 +24,7 @@ export const SCENARIOS = [
   'freeze-under-load',
   'snapshot-consistent',
   'no-device-writes',
+  'dm-snapshot',
   'dmesg-clean',
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];

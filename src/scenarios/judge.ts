@@ -1,7 +1,7 @@
 import type { FsName } from '../guest/disk-images.ts';
 import { GUEST, LIMITS, skipReason, type ScenarioId, isScenario } from './catalogue.ts';
-import { outcomeOf } from './errno.ts';
-import { COMPAT32_CALLS, knownIssueOf, TIMEOUT_FORMS, type Compat32Call, type FsManifest, type Manifest, type Outcome, type RemountOutcome } from './manifest.ts';
+import { ERRNO, outcomeOf } from './errno.ts';
+import { COMPAT32_CALLS, knownIssueOf, TIMEOUT_FORMS, type Compat32Call, type DmOutcome, type FsManifest, type Manifest, type Outcome, type RemountOutcome } from './manifest.ts';
 import { judgeDmesg, type ConsoleFacts } from './dmesg.ts';
 
 /** thaw-timeout-race: three hammered rounds, then the forced one (rig/guest/timeouts.c). */
@@ -416,6 +416,50 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     f.metric('filesChecked', f.get('host-files-frozen')?.v, 'files');
     return 'a snapshot taken while frozen under two fsync writers checks clean (e2fsck -fn / xfs_repair -n) with no journal or log recovery, and holds every file fsync\'ed before the freeze and the 8 MiB written just before it, intact; the writers resume after the thaw';
   },
+  'dm-snapshot': (f, m) => {
+    const want = m.dmSnapshot!;
+    const copy = (label: string, what: string) => {
+      if (!f.want(`export-${label}`, '0')) return;
+      const problems = snapshotProblems(f, label);
+      if (problems === undefined) f.problem(`the host checked no copy of ${what}`);
+      else for (const p of problems) f.problem(`${what}: ${p}`);
+    };
+    if (m.iface && f.want('freeze-a', '0')) {
+      const w = f.get('dm-suspend-while-frozen');
+      const nested = w?.v === 1;
+      if (!w) f.problem("dm's suspend of the frozen fs: not reported");
+      else if (nested ? want.suspendWhileFrozen !== 'nests' : want.suspendWhileFrozen !== 'waits-for-thaw') {
+        f.problem(`dm's suspend of a fs frozen through the interface ${nested ? 'returned while it was frozen' : `was still blocked after ${Math.round(w.ms)} ms`}, expected it to ${want.suspendWhileFrozen === 'nests' ? 'nest (return at once)' : 'wait for the thaw'}`);
+      }
+      const suspended = nested ? w!.ret === 0 || (f.problem(`dm's suspend of the frozen fs: ${outcomeOf(w)}`), false) : f.want('thaw-a', '0') && dmCall(f, 'dm-suspend-after-thaw', "dm's suspend, after the thaw");
+      if (suspended && f.want('snapshot-a', '0') && dmCall(f, 'dm-resume-a', "dm's resume (snapshot a)")) {
+        if (nested) f.want('thaw-a', '0');
+        copy('a', 'snapshot a (the fs frozen through the interface, then dm)');
+      }
+      f.metric('dmSuspendWaitedForThaw', f.get('dm-suspend-after-thaw')?.ms, 'ms');
+    }
+    if (dmCall(f, 'dm-suspend-b', "dm's suspend with lockfs (snapshot b)")) {
+      if (m.iface) {
+        duringDmSuspend(f, 'thaw', want.thawDuringSuspend!);
+        duringDmSuspend(f, 'freeze', want.freezeDuringSuspend!);
+      }
+      if (f.want('snapshot-b', '0') && dmCall(f, 'dm-resume-b', "dm's resume (snapshot b)")) copy('b', "snapshot b (dm's own freeze)");
+    }
+    // once a call stuck (a problem above), the guest stops: the writers and the umount would only wait out their bounds
+    if (!f.get('wedged')) {
+      writersResumed(f);
+      f.yes('writers-finished', 'the writers did not stop within 10 s');
+      f.yes('writable-after', 'the fs on device-mapper is not writable after the snapshots');
+      f.want('dm-umount', '0');
+    }
+    f.metric('snapshotASetup', f.get('snapshot-a')?.ms, 'ms');
+    f.metric('snapshotBSetup', f.get('snapshot-b')?.ms, 'ms');
+    f.metric('dmSuspendLockfs', f.get('dm-suspend-b')?.ms, 'ms');
+    f.metric('filesChecked', f.get('host-files-b')?.v, 'files');
+    const a = m.iface ? `frozen through the interface, dm's suspend ${want.suspendWhileFrozen === 'nests' ? 'nests' : 'waits for the thaw'} and the snapshot checks clean; ` : '';
+    const b = m.iface ? `; while dm's suspend holds the freeze, the interface's thaw ${howDm(want.thawDuringSuspend!)} and its freeze ${howDm(want.freezeDuringSuspend!)}` : '';
+    return `LVM-style snapshots (dm-snapshot over the origin's disk, on a fs under two fsync writers): ${a}dm's own lockfs snapshot checks clean (fsck, no recovery, every fsync'ed file intact)${b}; no task stuck, the fs writable after`;
+  },
   'no-device-writes': (f) => {
     if (f.want('freeze', '0')) {
       const w = f.get('host-device-writes');
@@ -434,6 +478,45 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     return 'no write request and no byte reaches the device (QMP query-blockstats) in a 3 s frozen window under two fsync writers';
   },
 };
+
+/**
+ * A dm or freeze call of dm-snapshot that must return: 0, else a problem;
+ * one that never did (ETIMEDOUT) is a task stuck in D state, whose stack
+ * the guest had the kernel print (sysrq w). True when it returned 0.
+ */
+function dmCall(f: Findings, name: string, what: string): boolean {
+  const c = f.get(name);
+  if (!c) return f.problem(`${what}: not reported`), false;
+  if (c.ret < 0 && c.errno === ERRNO.ETIMEDOUT) return f.problem(`${what} did not return within ${Math.round(c.ms)} ms: stuck in D state (its stack follows in the console)`), false;
+  if (c.ret !== 0) return f.problem(`${what}: ${outcomeOf(c)}, expected 0`), false;
+  return true;
+}
+
+const howDm = (o: DmOutcome) => (o === 'waits-for-resume' ? "waits for dm's resume" : o === '0' ? 'succeeds' : `is ${o}`);
+
+/**
+ * dm-snapshot half b: the interface's call while dm's suspend holds the
+ * freeze (ret 1: still blocked after 1.2 s, then "-after-dm-resume" says
+ * how it ended). A thaw that returns 0 ended a freeze it did not make.
+ */
+function duringDmSuspend(f: Findings, call: 'thaw' | 'freeze', want: DmOutcome): void {
+  const c = f.get(`${call}-during-dm-suspend`);
+  if (!c) return f.problem(`${call} during dm's suspend: not reported`);
+  const got: DmOutcome = c.ret === 1 ? 'waits-for-resume' : outcomeOf(c);
+  const after = got === 'waits-for-resume' ? f.get(`${call}-after-dm-resume`) : undefined;
+  const stuck = after && after.ret < 0 && after.errno === ERRNO.ETIMEDOUT;
+  // a thaw that returns 0, at once or once dm resumed, ended a freeze it did not make (ext3's thaw writes its superblock, so it waits for the suspended device)
+  const endedDms = call === 'thaw' && (got === '0' || (after && !stuck && after.ret === 0));
+  if (got !== want || endedDms) {
+    const said = endedDms ? `${got === '0' ? '0' : "it waited for dm's resume, then returned 0"}: it ended the freeze device-mapper made, which dm's resume ends a second time` : howDm(got);
+    f.problem(`the interface's ${call} while dm's suspend held the freeze: ${said}; expected it ${howDm(want)}`);
+  }
+  if (got === 'waits-for-resume') {
+    if (!after) f.problem(`the ${call} that waited for dm's resume: not reported`);
+    else if (stuck) f.problem(`the ${call} that waited for dm's resume did not return within ${Math.round(after.ms)} ms of it: stuck in D state (its stack follows in the console)`);
+    else if (call === 'freeze' && after.ret !== 0) f.problem(`the freeze that waited for dm's resume then failed: ${outcomeOf(after)}`);
+  }
+}
 
 /** The writers blocked by the freeze complete a file soon after the thaw. */
 function writersResumed(f: Findings): void {

@@ -17,6 +17,18 @@ export type Compat32Call = (typeof COMPAT32_CALLS)[number];
 /** What a remount of a frozen fs does: an outcome while frozen, or it waits for the thaw. */
 export type RemountOutcome = Outcome | 'waits-for-thaw';
 
+/** What a call that meets device-mapper's freeze does: an outcome at once, or it waits for dm's resume. */
+export type DmOutcome = Outcome | 'waits-for-resume';
+
+export interface DmSnapshotPromise {
+  /** dm's suspend (lockfs) of a fs frozen through the interface: returns at once, or waits for the thaw */
+  suspendWhileFrozen?: 'nests' | 'waits-for-thaw';
+  /** while dm's suspend holds the freeze: the interface's thaw (it must not end dm's freeze) */
+  thawDuringSuspend?: DmOutcome;
+  /** then the interface's freeze */
+  freezeDuringSuspend?: DmOutcome;
+}
+
 /** The argument forms of timeout-compat-args, and what each must do. */
 export const TIMEOUT_FORMS = ['zero', 'one', 'null', 'int1-garbage'] as const;
 export type TimeoutForm = (typeof TIMEOUT_FORMS)[number];
@@ -80,6 +92,12 @@ export interface FsManifest {
   freezeReadOnly?: { freeze: Outcome; remountRw: RemountOutcome; thaw: Outcome };
   /** lazy-umount-frozen: umount2(MNT_DETACH) of a frozen fs: "0" (and the fs thaws and mounts again) or its errno. */
   lazyUmountFrozen?: Outcome;
+  /**
+   * dm-snapshot: where device-mapper's own freeze (a suspend with lockfs,
+   * as lvcreate -s does) meets this interface's, on one block device. With
+   * no interface, {} runs dm's snapshot alone.
+   */
+  dmSnapshot?: DmSnapshotPromise;
   dmesg?: { expected: ExpectedReport[] };
   /**
    * Scenarios this revision is known to fail, each with its evidence (the
@@ -193,10 +211,18 @@ export function validateManifest(m: Manifest, where: string): void {
       checkKnownIssues(f.smp.knownIssues, 'smp.knownIssues', 'where the issue does not show on SMP');
       checkReports(f.smp.dmesg?.expected, 'smp.dmesg.expected');
     }
+    if (f.dmSnapshot !== undefined && !isObject(f.dmSnapshot)) throw bad(`${fs}: dmSnapshot must be an object ({} where there is no freeze interface)`);
     if (f.iface === null) continue;
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);
     if (!f.errors) throw bad(`${fs}: an interface needs "errors"`);
     if (f.timeout) for (const form of TIMEOUT_FORMS) if (!f.timeout.forms?.[form]) throw bad(`${fs}: timeout.forms.${form} is missing`);
+    const dm = f.dmSnapshot;
+    if (dm) {
+      if (!['nests', 'waits-for-thaw'].includes(String(dm.suspendWhileFrozen))) throw bad(`${fs}: dmSnapshot.suspendWhileFrozen must be "nests" or "waits-for-thaw" (what dm's suspend of a fs frozen through ${f.iface} does)`);
+      for (const k of ['thawDuringSuspend', 'freezeDuringSuspend'] as const) {
+        if (typeof dm[k] !== 'string') throw bad(`${fs}: dmSnapshot.${k} must be "0", an errno name or "waits-for-resume"`);
+      }
+    }
   }
 }
 

@@ -1,11 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cpusOf } from '../config/fragments.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { shellLine } from '../util/shell.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
-import { FILESYSTEMS, makeImage, type FsName } from '../guest/disk-images.ts';
+import { dmDisks, FILESYSTEMS, makeBlank, makeImage, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
@@ -146,12 +146,15 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     if (ran.has(s) && !finished.has(s)) {
       if (hang && hang.data.scenario === s) {
         stoppedIn = s;
+        // the kernel's own BUG or oops before the hang (in any task: a kernel thread died holding a lock) comes first
+        const crash = r.problems.find((p) => p.line >= (started.get(s) ?? Infinity) && p.line < hang.line && kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
+        const hung = `hung: no return within ${hang.data.after_s} s (blocked tasks and held locks follow in the console)`;
         return {
           ...base,
           status: 'fail',
           expected: 'the scenario finishes',
-          observed: `hung: no return within ${hang.data.after_s} s (blocked tasks and held locks follow in the console)`,
-          console: blockedTasksExcerpt(r.lines, hang.line),
+          observed: crash ? `${stoppedBy(crash, r.end, s)}; then ${hung}` : hung,
+          console: crash ? [...excerpt(r.lines, crash.line, 8, 32), '...', ...blockedTasksExcerpt(r.lines, hang.line, 60)] : blockedTasksExcerpt(r.lines, hang.line),
         };
       }
       if (started.has(s) && !stoppedIn) {
@@ -183,8 +186,12 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     }
     // a failure shows what the kernel said while the scenario ran (e.g. "ioctl32(...): Unknown cmd")
     if (res.status === 'fail' && !res.console) {
-      const said = r.lines.slice((started.get(s) ?? r.lines.length) + 1, Math.min(done, r.lines.length)).filter((l) => l.trim() && !l.startsWith('@freeze-rig '));
-      if (said.length) res.console = said.slice(0, 20);
+      const from = (started.get(s) ?? r.lines.length) + 1;
+      // a call the guest found stuck: the blocked tasks' stacks it had the kernel print (sysrq w)
+      const blocked = r.lines.slice(from, Math.min(done, r.lines.length)).findIndex((l) => /SysRq : Show Blocked State/.test(l));
+      const said = r.lines.slice(from, Math.min(done, r.lines.length)).filter((l) => l.trim() && !l.startsWith('@freeze-rig '));
+      if (blocked >= 0) res.console = blockedTasksExcerpt(r.lines, from + blocked, 60);
+      else if (said.length) res.console = said.slice(0, 20);
     }
     // a result line the console garbled is the rig's problem, not the kernel's
     const garbled = (r.malformed ?? []).filter((m) => m.line >= (started.get(s) ?? Infinity) && m.line <= done);
@@ -241,6 +248,10 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     plan.map(async ({ fs, scenarios, name, first }) => {
       const image = join(dir, `${name}.img`);
       await makeImage(fs, image);
+      // dm-snapshot's guest gets its filesystem on device-mapper, COW disks and disks for the snapshots' copies
+      const extra = scenarios.includes('dm-snapshot') ? dmDisks(fs, dir, name) : [];
+      await Promise.all(extra.map((d) => (d.mkfs ? makeImage(fs, d.file, d.mib) : makeBlank(d.file, d.mib))));
+      const disks = [image, ...extra.map((d) => d.file)];
       const qmpSocket = join(dir, `${name}.qmp`);
       const writes: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> = {};
       let qmp: Promise<Qmp> | undefined;
@@ -262,7 +273,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         mute: opts.muteHost,
       });
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, cpus, disks: [{ file: image }], append: [guestAppend(fs, manifest, scenarios), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
+        spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
         signal: stopped.signal,
         onEvent: (e) => {
@@ -298,9 +309,12 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       const check = { command, exitCode, output: output.split('\n').slice(-15) };
       const hostChecks: Check[] = [
         { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 },
-        ...(await backup.checks()),
+        ...(await backup.checks(disks)),
         ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
       ];
+      // dm-snapshot's disks go, except a snapshot copy that did not check clean: evidence a reviewer can open
+      const dirty = (label?: string) => label && hostChecks.some((c) => c.scenario === 'dm-snapshot' && c.name.startsWith('host-') && c.name.endsWith(`-${label}`) && c.ret !== 0);
+      await Promise.all(extra.filter((d) => !dirty(d.exportOf)).map((d) => rm(d.file, { force: true })));
       const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
       const boot: BootRecord = {
         fs,

@@ -208,3 +208,45 @@ describe('judging the backup scenarios', () => {
     expect(bad.observed).toMatch(/the writers completed 80 files while frozen/);
   });
 });
+
+describe('judging dm-snapshot (the checks of real runs of 2026-12-01)', () => {
+  const d = (name: string, ret: number, ms = 0, errno = 0, v?: number, note?: string): Check => ({ fs: 'ext3', scenario: 'dm-snapshot', name, ret, errno, ms, v, ...(note ? { note } : {}) });
+  const host = (label: string) => [d(`host-fsck-${label}`, 0, 0, 0, undefined, 'clean'), d(`host-recovery-${label}`, 0, 0, 0, undefined, 'journal clean'), d(`host-files-${label}`, 0, 0, 0, 140)];
+  // generic-v2 on ext3
+  const good = [
+    d('freeze-a', 0, 103), d('dm-suspend-while-frozen', 0, 1204, 0, 0), d('thaw-a', 0, 5), d('dm-suspend-after-thaw', 0, 1219, 0, 1), d('snapshot-a', 0, 50), d('dm-resume-a', 0, 12, 0, 1), d('export-a', 0, 2771, 0, 11), d('remove-snap-a', 0),
+    d('dm-suspend-b', 0, 348, 0, 1), d('thaw-during-dm-suspend', -1, 8, 22), d('freeze-during-dm-suspend', 1, 1206), d('snapshot-b', 0, 32), d('dm-resume-b', 0, 13, 0, 1), d('freeze-after-dm-resume', 0, 1264, 0, 1), d('thaw-b', 0, 3),
+    d('writer-resumed', 1, 41), d('export-b', 0, 3445, 0, 22), d('remove-snap-b', 0), d('writers-finished', 1), d('writable-after', 1), d('dm-umount', 0), d('dm-remove-origin', 0),
+    ...host('a'), ...host('b'),
+  ];
+  const swap = (name: string, c: Partial<Check>) => good.map((x) => (x.name === name ? { ...x, ...c } : x));
+
+  it("passes generic-v2: dm's suspend waits for FITHAW, FITHAW of dm's freeze is EINVAL, FIFREEZE waits for dm's resume, both copies check clean", () => {
+    const r = judge('g', generic, 'ext3', 'dm-snapshot', good);
+    expect(r.status, r.observed).toBe('pass');
+    expect(r.expected).toMatch(/dm's suspend waits for the thaw .* the interface's thaw is EINVAL and its freeze waits for dm's resume/);
+    expect(r.metrics).toMatchObject({ dmSuspendWaitedForThaw: { value: 1219, unit: 'ms' }, filesChecked: { value: 140, unit: 'files' } });
+  });
+
+  it("fails a thaw that ends dm's freeze, at once (vanilla XFS) or once dm resumed (ext3-v1's, whose superblock write waits for the device)", () => {
+    const xfs = judge('g', generic, 'ext3', 'dm-snapshot', swap('thaw-during-dm-suspend', { ret: 0, errno: 0 }));
+    expect(xfs.status).toBe('fail');
+    expect(xfs.observed).toMatch(/^the interface's thaw while dm's suspend held the freeze: 0: it ended the freeze device-mapper made, which dm's resume ends a second time; expected it is EINVAL/);
+    const ext3 = judge('g', generic, 'ext3', 'dm-snapshot', [...swap('thaw-during-dm-suspend', { ret: 1, errno: 0, ms: 1212 }), d('thaw-after-dm-resume', 0, 2462, 0, 1)]);
+    expect(ext3.observed).toMatch(/^the interface's thaw while dm's suspend held the freeze: it waited for dm's resume, then returned 0: it ended the freeze device-mapper made/);
+  });
+
+  it('fails a call that never returned as stuck in D state, and does not ask for what the guest then left out', () => {
+    const stuck = [...good.filter((x) => !['writer-resumed', 'writers-finished', 'writable-after', 'dm-umount', 'dm-remove-origin', 'thaw-b'].includes(x.name)).map((x) => (x.name === 'freeze-after-dm-resume' ? { ...x, ret: -1, errno: 110, ms: 6252 } : x)), d('wedged', 1)];
+    const r = judge('g', generic, 'ext3', 'dm-snapshot', stuck);
+    expect(r.status).toBe('fail');
+    expect(r.observed).toBe("the freeze that waited for dm's resume did not return within 6252 ms of it: stuck in D state (its stack follows in the console)");
+  });
+
+  it("fails a dm suspend that nests where the manifest says it waits, and a snapshot copy that needs recovery", () => {
+    const nested = good.filter((x) => !['thaw-a', 'dm-suspend-after-thaw'].includes(x.name)).map((x) => (x.name === 'dm-suspend-while-frozen' ? { ...x, v: 1 } : x));
+    expect(judge('g', generic, 'ext3', 'dm-snapshot', [...nested, d('thaw-a', 0, 4)]).observed).toMatch(/^dm's suspend of a fs frozen through the interface returned while it was frozen, expected it to wait for the thaw/);
+    const dirty = judge('g', generic, 'ext3', 'dm-snapshot', swap('host-recovery-b', { ret: 1, note: 'log recovery (log DIRTY, tail 2427, head 2431)' }));
+    expect(dirty.observed).toBe("snapshot b (dm's own freeze): needs log recovery (log DIRTY, tail 2427, head 2431)");
+  });
+});

@@ -5,6 +5,7 @@ import { cpioNewc } from '../../src/guest/cpio.ts';
 import { buildInitramfs, initramfsEntries } from '../../src/guest/initramfs.ts';
 import { helperCompileArgs } from '../../src/guest/helper-build.ts';
 import { qemuArgs } from '../../src/vm/qemu-command.ts';
+import { dmDisks, mkfsEnv } from '../../src/guest/disk-images.ts';
 import { classifyLine, excerpt, parseConsole } from '../../src/vm/console.ts';
 import { chooseAccel } from '../../src/vm/accel.ts';
 
@@ -53,6 +54,7 @@ describe('initramfs', () => {
   });
 
   it('compiles the helper statically, warnings as errors, with the generated contract.h', () => {
+    expect(helperCompileArgs('/o/h', '/k/c').filter((a) => a.endsWith('.c')).map((a) => a.split('/').pop())).toEqual(expect.arrayContaining(['dm.c', 'dmsnap.c', 'kernel-ioctls.c']));
     const args = helperCompileArgs('/o/h', '/k/contract-1', '/b/usr/include');
     expect(args.slice(0, 5)).toEqual(['-static', '-O2', '-Wall', '-Wextra', '-Werror']);
     expect(args).toContain('/b/usr/include');
@@ -185,5 +187,23 @@ describe('serial console', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `l${i}`);
     expect(excerpt(lines, 50, 2, 3)).toEqual(['l48', 'l49', 'l50', 'l51', 'l52', 'l53']);
     expect(excerpt(lines, 0, 5, 1)).toEqual(['l0', 'l1']);
+  });
+});
+
+describe("dm-snapshot's disks", () => {
+  it('gives the guest its dm origin, two COW disks and two disks for the copies, in the order dmsnap.c names them', () => {
+    const d = dmDisks('xfs', '/r', 'xfs-1');
+    expect(d.map((x) => x.file)).toEqual(['origin', 'cow-a', 'cow-b', 'export-a', 'export-b'].map((r) => `/r/xfs-1-dm-${r}.img`));
+    expect(d.map((x) => [x.mib, x.mkfs, x.exportOf ?? '-'])).toEqual([[128, true, '-'], [128, false, '-'], [128, false, '-'], [128, false, 'a'], [128, false, 'b']]);
+    // vda is the run's image; the guest's export event names disk 1 + its index (vde = 4, vdf = 5)
+    const args = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', disks: ['/r/xfs-1.img', ...d.map((x) => x.file)].map((file) => ({ file })) });
+    expect(args.filter((a) => a.startsWith('file=')).map((a) => /id=(disk\d)/.exec(a)![1])).toEqual(['disk0', 'disk1', 'disk2', 'disk3', 'disk4', 'disk5']);
+    expect(args.find((a) => a.includes('export-b'))).toMatch(/id=disk5$/);
+  });
+
+  it('lets mkfs.xfs make a filesystem under 300 MiB the way it does for fstests, and only then', () => {
+    expect(mkfsEnv('xfs', 128)).toEqual({ TZ: 'UTC', TEST_DIR: '/nonexistent', TEST_DEV: '/nonexistent', QA_CHECK_FS: '1' });
+    expect(mkfsEnv('xfs', 320)).toEqual({ TZ: 'UTC' });
+    expect(mkfsEnv('ext3', 64)).toEqual({ TZ: 'UTC' });
   });
 });

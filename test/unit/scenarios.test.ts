@@ -219,7 +219,7 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
   it('judges a real generic-v2 ext3 run: every scenario passes but reset-at-expiry, which loses the timer in all three rounds', () => {
     const r = consoleFixture('generic-v2-ext3-reset-loses-timer.log.gz');
     // recorded on 2026-12-01 with one guest, before the mount scenarios existed; the backup ones need the host (backup.test.ts)
-    const ran = SCENARIOS.filter((s) => !['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen'].includes(s));
+    const ran = SCENARIOS.filter((s) => !['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen', 'dm-snapshot'].includes(s));
     const then = beforeInstrument(generic, ['j_barrier']);
     const results = withKnownIssues(then, resultsOf('generic-v2', then, 'ext3', ran, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]));
     expect(results.map((x) => `${x.scenario}:${x.status}`)).toEqual(ran.map((s) => `${s}:${s === 'reset-at-expiry' ? 'fail' : 'pass'}`));
@@ -245,7 +245,7 @@ describe('results from real guest consoles (test/fixtures/consoles)', () => {
 
   it("judges ext3-v1's forced thaw race from its real console: a soft lockup in ext3_ioctl is the kernel's failure, and dmesg-clean leaves it to the known issue", () => {
     const r = { ...consoleFixture('ext3-v1-ext3-forced-thaw-livelock.log.gz'), end: 'lockup' as const };
-    const ran = SCENARIOS.filter((s) => !['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen'].includes(s));
+    const ran = SCENARIOS.filter((s) => !['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen', 'dm-snapshot'].includes(s));
     const then = beforeInstrument(ext3v1, ['s_umount', 'j_barrier']);
     const results = withKnownIssues(then, resultsOf('ext3-v1', then, 'ext3', ran, r, [{ fs: 'ext3', scenario: 'freeze-under-load', name: 'host-fsck', ret: 0, errno: 0, ms: 0 }]));
     const race = results.find((x) => x.scenario === 'thaw-timeout-race')!;
@@ -407,6 +407,19 @@ describe('manifests', () => {
     const expecting = (kind: string) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { dmesg: { expected: [{ kind, match: 'x', why: 'y' }] } } } }) }]);
     expect(expecting('bug')).toThrow(/dmesg.expected kind bug cannot be expected/);
     expect(expecting('object-debug')).not.toThrow();
+  });
+
+  it('refuses a dmSnapshot entry that does not say what dm\'s suspend and the interface\'s calls do', () => {
+    const dm = (ext3: unknown) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { dmSnapshot: ext3 } } }) }]);
+    expect(dm({ suspendWhileFrozen: 'nests' })).not.toThrow();
+    expect(dm({ suspendWhileFrozen: 'sometimes' })).toThrow(/ext3: dmSnapshot.suspendWhileFrozen must be "nests" or "waits-for-thaw"/);
+    expect(dm({ thawDuringSuspend: 1 })).toThrow(/dmSnapshot.thawDuringSuspend must be "0", an errno name or "waits-for-resume"/);
+    expect(dm('yes')).toThrow(/ext3: dmSnapshot must be an object/);
+    // without a freeze interface, {} runs dm's own snapshot alone
+    const baseline = mergeManifest(generic, { filesystems: { ext3: { iface: null, why: 'none', dmSnapshot: {} } } }) as Manifest;
+    expect(() => resolveManifest([{ file: 'm.json', own: baseline }])).not.toThrow();
+    expect(skipReason(baseline.filesystems.ext3, 'dm-snapshot')).toBeUndefined();
+    expect(skipReason({ ...baseline.filesystems.ext3, dmSnapshot: undefined }, 'dm-snapshot')).toMatch(/device-mapper snapshot/);
   });
 
   it('judges an SMP kernel by the manifest\'s smp entries, a uniprocessor one without them', () => {
