@@ -262,7 +262,8 @@ out:
  * no-device-writes: with two writers fsync'ing, the fs is frozen and the
  * host reads the device's write counters (QMP query-blockstats); HOLD_MS
  * later it reads them again, and the fs is thawed. Nothing may reach the
- * device in between: the host compares.
+ * device in between: the host compares. Then the same for each writer
+ * kind of writer-kinds.c.
  */
 void no_device_writes(void)
 {
@@ -300,4 +301,6 @@ void no_device_writes(void)
 	wake = writers_wake(l, t_thaw);
 	check("writer-resumed", wake >= 0, 0, wake >= 0 ? wake : WAKE_MS);
 	check("writers-finished", stop_writers(l, pids), 0, 0);
+	/* then the writers that are not write(2) + fsync, one window each (writer-kinds.c) */
+	writer_kind_windows();
 }

@@ -10,6 +10,7 @@
  *   mounts.c         umount, remount and lazy umount of a frozen fs
  *   compat32.c       the interface called by a 32-bit process (/ioctl32, ioctl32.c)
  *   backup.c         the backup scenarios: snapshot while frozen, device writes
+ *   writer-kinds.c   no-device-writes' windows for mmap, O_DIRECT, splice, atime
  *   dmsnap.c         dm-snapshot: LVM-style snapshots of a fs on device-mapper
  *   dm.c, dm.h       device-mapper's ioctls (<linux/dm-ioctl.h>)
  *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
@@ -125,6 +126,9 @@ int stop_writers(struct load *l, pid_t pids[WRITERS]);
 void report_files(struct load *l, const char *root, const char *dir, long reported[WRITERS]);
 int write_dirty(const char *root, const char *path);	/* 8 MiB, no fsync, reported */
 double writers_wake(struct load *l, double since);	/* ms until a writer completes a file, or -1 */
+
+/* ---- writer-kinds.c ---- */
+void writer_kind_windows(void);
 
 /* ---- dmsnap.c ---- */
 void dm_snapshot(void);

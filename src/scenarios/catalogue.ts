@@ -54,7 +54,8 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'lazy-umount-frozen': 25,
   'freeze-under-load': 25,
   'snapshot-consistent': 90,
-  'no-device-writes': 60,
+  // vanilla XFS's first freeze may wait 30 s for xfssyncd, then five windows of about 3 s
+  'no-device-writes': 90,
   // two snapshots, each copied in the guest (320 MiB read for XFS: 18 s alone); a dm call that sticks is given up after 5 s
   'dm-snapshot': 60,
   'dmesg-clean': 5,
@@ -152,7 +153,8 @@ export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
   'lazy-umount-frozen': GUEST.timeoutS * 1000 + 1000,
   'freeze-under-load': 10 * 600,
   'snapshot-consistent': 3 * 300,
-  'no-device-writes': 500 + 3000,
+  // then four 2.5 s windows, one per writer kind, each after 300 ms of its writer
+  'no-device-writes': 500 + 3000 + 4 * (300 + 2500),
   // two 300 ms gaps before the snapshots; a dm suspend that waits for the thaw is held 1.2 s
   'dm-snapshot': 2 * 300 + GUEST.blockMs * 3,
   'dmesg-clean': 0,
@@ -185,7 +187,7 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'lazy-umount-frozen': 3100,
     'freeze-under-load': 6250,
     'snapshot-consistent': 1800,
-    'no-device-writes': 3600,
+    'no-device-writes': 15600,
     'dm-snapshot': 10000,
     'dmesg-clean': 0,
   },
@@ -209,7 +211,7 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'lazy-umount-frozen': 3200,
     'freeze-under-load': 7300,
     'snapshot-consistent': 2300,
-    'no-device-writes': 3750,
+    'no-device-writes': 16000,
     'dm-snapshot': 18000,
     'dmesg-clean': 0,
   },

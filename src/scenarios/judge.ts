@@ -475,7 +475,8 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     }
     f.yes('writers-finished', 'the writers did not stop within 10 s');
     freezeWindowMetrics(f);
-    return 'no write request and no byte reaches the device (QMP query-blockstats) in a 3 s frozen window under two fsync writers';
+    writerKinds(f);
+    return `no write request and no byte reaches the device (QMP query-blockstats) in a 3 s frozen window under two fsync writers, nor in a 2.5 s window of each other writer (${WRITER_KINDS.map((k) => WRITER_KIND[k]).join('; ')}) with ext3 commit=1, XFS's sync daemon and dirty expiry at 1 s and atime on`;
   },
 };
 
@@ -515,6 +516,32 @@ function duringDmSuspend(f: Findings, call: 'thaw' | 'freeze', want: DmOutcome):
     if (!after) f.problem(`the ${call} that waited for dm's resume: not reported`);
     else if (stuck) f.problem(`the ${call} that waited for dm's resume did not return within ${Math.round(after.ms)} ms of it: stuck in D state (its stack follows in the console)`);
     else if (call === 'freeze' && after.ret !== 0) f.problem(`the freeze that waited for dm's resume then failed: ${outcomeOf(after)}`);
+  }
+}
+
+/** no-device-writes' other writers (rig/guest/writer-kinds.c), one frozen window each. */
+const WRITER_KINDS = ['mmap', 'odirect', 'splice', 'atime'] as const;
+const WRITER_KIND: Record<(typeof WRITER_KINDS)[number], string> = {
+  mmap: 'stores into a shared mapping and msync',
+  odirect: 'O_DIRECT writes',
+  splice: 'splice from a pipe',
+  atime: 'reads that update atime',
+};
+
+function writerKinds(f: Findings): void {
+  const eager = f.get('eager-writeback');
+  if (!eager) return f.problem('the other writers\' windows: not reported');
+  if (eager.ret !== 0) return f.missed(`the remount for eager writeback (commit=1, atime on) failed: ${outcomeOf(eager)}`);
+  for (const k of WRITER_KINDS) {
+    if (!f.want(`freeze-${k}`, '0')) continue;
+    if (!f.get(`ops-before-${k}`)?.v) f.missed(`the ${k} writer did nothing in the 300 ms before its freeze, so its window proves nothing`);
+    const w = f.get(`host-device-writes-frozen-${k}`);
+    if (!w) f.problem(`${k} writer: the host did not read the device counters around its frozen window`);
+    // the window names the writer that ran in it; the kernel's own background writes (a sync daemon) would show in it too
+    else if (w.ret !== 0 || (w.v ?? 0) !== 0) f.problem(`in the ${k} writer's ${Math.round(w.ms)} ms frozen window (${WRITER_KIND[k]}), ${w.ret} write requests (${w.v} bytes) reached the device (${w.note ?? ''})`);
+    f.want(`thaw-${k}`, '0');
+    f.metric(`deviceWriteRequests_${k}`, w?.ret, 'requests');
+    f.metric(`opsWhileFrozen_${k}`, f.get(`ops-while-frozen-${k}`)?.v, 'ops');
   }
 }
 

@@ -196,7 +196,10 @@ describe('judging the backup scenarios', () => {
   });
 
   const n = c('no-device-writes');
-  const window = (ops: number, bytes: number, during = 0) => [n('freeze', 0, 30), n('ask-blockstats-frozen', 0, 10), n('ask-blockstats-thaw', 0, 5), n('frozen', 1, 3020, 0, during), n('thaw', 0, 2), n('writer-resumed', 1, 10), n('writers-finished', 1), n('host-device-writes', ops, 3005, 0, bytes, 'flushes 0')];
+  // the other writers' windows (writer-kinds.c), as generic-v2's XFS guest reported them on 2026-12-01
+  const kind = (k: string, ops = 0, bytes = 0) => [n(`ops-before-${k}`, 0, 300, 0, 6), n(`freeze-${k}`, 0, 108), n(`ops-while-frozen-${k}`, 0, 2500, 0, 49), n(`thaw-${k}`, 0, 0.1), n(`host-device-writes-frozen-${k}`, ops, 2529, 0, bytes, `flushes 0; wr_operations 335 -> ${335 + ops}`)];
+  const kinds = (leak: Record<string, [number, number]> = {}) => [n('eager-writeback', 0), ...['mmap', 'odirect', 'splice', 'atime'].flatMap((k) => kind(k, ...(leak[k] ?? [0, 0]))), n('eager-writeback-off', 0)];
+  const window = (ops: number, bytes: number, during = 0) => [n('freeze', 0, 30), n('ask-blockstats-frozen', 0, 10), n('ask-blockstats-thaw', 0, 5), n('frozen', 1, 3020, 0, during), n('thaw', 0, 2), n('writer-resumed', 1, 10), n('writers-finished', 1), n('host-device-writes', ops, 3005, 0, bytes, 'flushes 0'), ...kinds()];
 
   it('passes a frozen window with nothing written to the device, and fails one with writes', () => {
     const ok = judge('g', generic, 'xfs', 'no-device-writes', window(0, 0));
@@ -206,6 +209,19 @@ describe('judging the backup scenarios', () => {
     expect(bad.status).toBe('fail');
     expect(bad.observed).toMatch(/1242 write requests \(7240704 bytes\) reached the device during the 3005 ms frozen window/);
     expect(bad.observed).toMatch(/the writers completed 80 files while frozen/);
+  });
+
+  it('names the writer kind whose window let writes through, and calls a writer that did nothing before its freeze an error of the rig', () => {
+    const leaky = [...window(0, 0).filter((c) => !c.name.includes('-') || !/mmap|splice|eager|odirect|atime/.test(c.name)), ...kinds({ mmap: [48, 196608], splice: [2, 135168] })];
+    const r = judge('g', generic, 'xfs', 'no-device-writes', leaky);
+    expect(r.status).toBe('fail');
+    expect(r.observed).toBe(
+      'in the mmap writer\'s 2529 ms frozen window (stores into a shared mapping and msync), 48 write requests (196608 bytes) reached the device (flushes 0; wr_operations 335 -> 383); ' +
+        'in the splice writer\'s 2529 ms frozen window (splice from a pipe), 2 write requests (135168 bytes) reached the device (flushes 0; wr_operations 335 -> 337)',
+    );
+    expect(r.metrics.deviceWriteRequests_mmap).toEqual({ value: 48, unit: 'requests' });
+    const idle = judge('g', generic, 'xfs', 'no-device-writes', window(0, 0).map((c) => (c.name === 'ops-before-atime' ? { ...c, v: 0 } : c)));
+    expect(idle).toMatchObject({ status: 'error', observed: expect.stringMatching(/the atime writer did nothing in the 300 ms before its freeze/) });
   });
 });
 
