@@ -153,7 +153,7 @@ void report_files(struct load *l, const char *root, const char *dir, long report
 }
 
 /* Dirty page cache, in kB (/proc/meminfo "Dirty:"), or -1. */
-static long dirty_kb(void)
+long dirty_kb(void)
 {
 	char line[128];
 	long kb = -1;

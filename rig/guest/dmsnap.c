@@ -1,10 +1,11 @@
 /*
  * dm-snapshot: the backup story on device-mapper, as LVM tells it. The
- * filesystem lives on a dm-linear device ("origin", over /dev/vdb) and two
- * writers keep fsync'ing files on it. Two snapshots are taken, each the way
- * lvcreate -s takes one: suspend the origin (dm's lockfs: freeze_bdev()),
- * activate a "snapshot" device over the origin's disk and a COW disk, load
- * the origin's "snapshot-origin" table, resume it.
+ * filesystem lives on a dm-linear device ("origin", over the scenario's
+ * first disk, disks.c) and two writers keep fsync'ing files on it. Two
+ * snapshots are taken, each the way lvcreate -s takes one: suspend the
+ * origin (dm's lockfs: freeze_bdev()), activate a "snapshot" device over
+ * the origin's disk and a COW disk, load the origin's "snapshot-origin"
+ * table, resume it.
  *
  *   a  the fs is first frozen through the interface under test (FIFREEZE,
  *      as a backup tool would before asking LVM for a snapshot); then dm
@@ -13,7 +14,7 @@
  *      interface's thaw and then its freeze are called. A thaw must not end
  *      a freeze it did not make: dm's resume would thaw a second time.
  *
- * Each snapshot is copied onto its own disk (vde, vdf) and the host checks
+ * Each snapshot is copied onto a disk of its own and the host checks
  * that copy as it checks snapshot-consistent's: fsck clean, no recovery,
  * every file fsync'ed before it intact. A dm or freeze call that does not
  * return is reported (ETIMEDOUT) with every blocked task's stack (sysrq w).
@@ -36,38 +37,10 @@
 #define ROOT		"/dm"
 #define ORIGIN		"origin"
 #define CHUNK_SECTORS	"8"		/* 4 KiB exception chunks, as lvcreate's default */
-#define COPY_BYTES	(1 << 20)
-#define ZERO_BYTES	(64 << 10)	/* the copy skips all-zero blocks: the export disks are sparse */
 
-/* The disks, in the order the host attaches them after vda (src/guest/disk-images.ts). */
+/* The scenario's disks, in the order the host attaches them (src/guest/disk-images.ts, scenarioDisks). */
 enum { D_ORIGIN, D_COW_A, D_COW_B, D_EXPORT_A, D_EXPORT_B, NDISKS };
-static const char *const disk_names[NDISKS] = { "vdb", "vdc", "vdd", "vde", "vdf" };
-static char majmin[NDISKS][16];		/* "254:16", as dm tables name devices */
-
-/* A disk's node (/dev/vdX) and its major:minor, from sysfs. */
-static int disk_setup(int i)
-{
-	char path[64];
-	unsigned maj, min;
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/block/%s/dev", disk_names[i]);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fscanf(f, "%u:%u", &maj, &min);
-	fclose(f);
-	if (n != 2) {
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(majmin[i], sizeof(majmin[i]), "%u:%u", maj, min);
-	snprintf(path, sizeof(path), "/dev/%s", disk_names[i]);
-	if (mknod(path, S_IFBLK | 0600, makedev(maj, min)) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
+static struct disk disks[NDISKS];
 
 static unsigned long long sectors_of(const char *dev)
 {
@@ -249,58 +222,6 @@ static int call_checked(const char *name, struct call *c, int ms, int within)
 	return c->ret;
 }
 
-/* 8 bytes a step: musl's memcmp goes a byte a step, 320 M steps of a TCG vCPU for an XFS image. */
-static int all_zero(const char *p, size_t len)
-{
-	const unsigned long long *w = (const void *)p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i])
-			return 0;
-	return 1;
-}
-
-/*
- * Copies a snapshot device onto an export disk, all-zero blocks skipped;
- * MiB written, or -1. O_DIRECT reads: through the page cache, 4 KiB at a
- * time, a TCG guest read a 320 MiB XFS snapshot at ~20 MiB/s.
- */
-static int copy_device(const char *from, const char *to)
-{
-	static char buf[COPY_BYTES] __attribute__((aligned(4096)));
-	int in = open(from, O_RDONLY | O_DIRECT), out = open(to, O_WRONLY);
-	long long off = 0, written = 0;
-	ssize_t n;
-	int r = 0;
-
-	if (in < 0 || out < 0)
-		r = -1;
-	while (!r && (n = read(in, buf, sizeof(buf))) > 0) {
-		ssize_t i;
-
-		for (i = 0; i < n; i += ZERO_BYTES) {
-			size_t len = n - i < ZERO_BYTES ? n - i : ZERO_BYTES;
-
-			if (all_zero(buf + i, len))
-				continue;
-			if (pwrite(out, buf + i, len, off + i) != (ssize_t)len) {
-				r = -1;
-				break;
-			}
-			written += len;
-		}
-		off += n;
-	}
-	if (!r && (n < 0 || fsync(out) < 0))
-		r = -1;
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return r < 0 ? -1 : (int)(written >> 20);
-}
-
 /*
  * lvcreate -s with the origin already suspended: the snapshot device over
  * the origin's disk and COW disk `cow`, then the origin's table becomes
@@ -311,10 +232,10 @@ static int activate_snapshot(const char *snap, int cow, unsigned long long secto
 {
 	char params[64];
 
-	snprintf(params, sizeof(params), "%s %s P " CHUNK_SECTORS, majmin[D_ORIGIN], majmin[cow]);
+	snprintf(params, sizeof(params), "%s %s P " CHUNK_SECTORS, disks[D_ORIGIN].majmin, disks[cow].majmin);
 	if (dm_create(snap) < 0 || dm_load(snap, sectors, "snapshot", params) < 0 || dm_resume(snap) < 0)
 		return -1;
-	return dm_load(ORIGIN, sectors, "snapshot-origin", majmin[D_ORIGIN]);
+	return dm_load(ORIGIN, sectors, "snapshot-origin", disks[D_ORIGIN].majmin);
 }
 
 /* Copies snapshot `snap` to export disk `disk`, tells the host, and removes it. */
@@ -325,13 +246,12 @@ static void export_snapshot(const char *label, const char *snap, int disk)
 	int mib;
 
 	snprintf(from, sizeof(from), "/dev/mapper/%s", snap);
-	snprintf(to, sizeof(to), "/dev/%s", disk_names[disk]);
+	snprintf(to, sizeof(to), "%s", disks[disk].dev);
 	snprintf(name, sizeof(name), "export-%s", label);
 	mib = TIMED(&ms, copy_device(from, to));
 	checkv(name, mib < 0 ? -1 : 0, mib < 0 ? errno : 0, ms, mib);
-	if (mib >= 0)	/* the host attached vdb as its disk 1: vdX is disk 1 + its index here */
-		emit("{\"event\":\"export\",\"fs\":\"%s\",\"scenario\":\"%s\",\"label\":\"%s\",\"disk\":%d}",
-		     fsname, current_scenario, label, 1 + disk);
+	if (mib >= 0)
+		emit_export(label, &disks[disk]);
 	snprintf(name, sizeof(name), "remove-%s", snap);
 	check(name, dm_remove(snap), errno, 0);
 }
@@ -451,12 +371,12 @@ void dm_snapshot(void)
 	int fd, i;
 
 	for (i = 0; i < NDISKS; i++)
-		if (disk_setup(i) < 0 || dm_open() < 0) {
+		if (scenario_disk(i, &disks[i]) < 0 || dm_open() < 0) {
 			check("setup", -1, errno, 0);	/* the host attached no dm disks */
 			return;
 		}
-	sectors = sectors_of("/dev/vdb");
-	snprintf(params, sizeof(params), "%s 0", majmin[D_ORIGIN]);
+	sectors = sectors_of(disks[D_ORIGIN].dev);
+	snprintf(params, sizeof(params), "%s 0", disks[D_ORIGIN].majmin);
 	mkdir(ROOT, 0755);
 	if (dm_create(ORIGIN) < 0 || dm_load(ORIGIN, sectors, "linear", params) < 0 || dm_resume(ORIGIN) < 0 ||
 	    mount("/dev/mapper/" ORIGIN, ROOT, getenv("FSTYPE"), MS_NOATIME, NULL) < 0) {

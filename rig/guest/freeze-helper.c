@@ -15,6 +15,7 @@
  *   freeze_rig.timeout=0|1      whether the interface takes a timeout
  *   freeze_rig.scenarios=A,B    scenario ids, in order
  *   freeze_rig.ask_timeout_ms=N how long to wait for the host's answer
+ *   freeze_rig.disks=ID:N,...   where scenario ID's own disks start (vda = 0)
  *
  * Built with musl-gcc -static: glibc static binaries refuse to start on a
  * kernel this old ("FATAL: kernel too old").
@@ -233,6 +234,8 @@ static int run_scenarios(void)
 	if (!list || !fstype)
 		return 0;
 	setenv("FSTYPE", fstype, 1);
+	if (param("freeze_rig.disks"))	/* a scenario's own disks (disks.c) */
+		setenv("DISKS", param("freeze_rig.disks"), 1);
 	if (mount(DEV, MNT, fstype, MS_NOATIME, NULL) < 0) {
 		emit("{\"event\":\"error\",\"what\":\"mount %s as %s\",\"errno\":%d}", DEV, fstype, errno);
 		return 0;

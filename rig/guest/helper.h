@@ -11,7 +11,10 @@
  *   compat32.c       the interface called by a 32-bit process (/ioctl32, ioctl32.c)
  *   backup.c         the backup scenarios: snapshot while frozen, device writes
  *   writer-kinds.c   no-device-writes' windows for mmap, O_DIRECT, splice, atime
+ *   disks.c          a scenario's own disks, and the copy the host checks
  *   dmsnap.c         dm-snapshot: LVM-style snapshots of a fs on device-mapper
+ *   ioerror.c        freeze-io-error: the freeze's flush meets write errors
+ *   isolation.c      frozen-isolation: another fs's writes during a 10 s freeze
  *   dm.c, dm.h       device-mapper's ioctls (<linux/dm-ioctl.h>)
  *   host.c           the handshake with the host (asks on the console, answers on ttyS1)
  *   kernel-ioctls.c  ioctl numbers from the kernel's exported headers
@@ -126,12 +129,32 @@ int stop_writers(struct load *l, pid_t pids[WRITERS]);
 void report_files(struct load *l, const char *root, const char *dir, long reported[WRITERS]);
 int write_dirty(const char *root, const char *path);	/* 8 MiB, no fsync, reported */
 double writers_wake(struct load *l, double since);	/* ms until a writer completes a file, or -1 */
+long dirty_kb(void);			/* /proc/meminfo's Dirty:, or -1 */
+
+/* ---- disks.c: a scenario's own disks (freeze_rig.disks) ---- */
+struct disk {
+	int index;		/* on the QEMU command line: vda is 0 */
+	char dev[16];		/* /dev/vdX */
+	char majmin[16];	/* "254:16", as dm tables name devices */
+};
+/* The scenario's disk i (0 = its first), its node made. */
+int scenario_disk(int i, struct disk *d);
+/* Copies a device onto a disk (O_DIRECT reads, all-zero blocks skipped); MiB written, or -1. */
+int copy_device(const char *from, const char *to);
+/* Tells the host that disk d now holds a copy labelled `label`, to check like a snapshot. */
+void emit_export(const char *label, const struct disk *d);
 
 /* ---- writer-kinds.c ---- */
 void writer_kind_windows(void);
 
 /* ---- dmsnap.c ---- */
 void dm_snapshot(void);
+
+/* ---- ioerror.c ---- */
+void freeze_io_error(void);
+
+/* ---- isolation.c ---- */
+void frozen_isolation(void);
 
 /* ---- scenarios.c ---- */
 struct scenario {

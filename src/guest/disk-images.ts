@@ -50,22 +50,61 @@ export function fsckArgs(fs: FsName, image: string): string[] {
   return fs === 'ext3' ? ['e2fsck', '-fn', image] : ['xfs_repair', '-n', image];
 }
 
+/** A disk of a scenario's own, after vda: made by mkfs, or blank; a copy's disk names the label the guest exports it as. */
+export interface ScenarioDisk {
+  scenario: string;
+  file: string;
+  mib: number;
+  mkfs: boolean;
+  exportOf?: string;
+}
+
 /**
- * The disks a guest that runs dm-snapshot gets after its own (vda), in the
- * order rig/guest/dmsnap.c names them (vdb...vdf): a second filesystem
- * under test (dm's origin), a COW disk for each of its two snapshots, and a
- * disk for each snapshot's copy, which the host checks. COW disks hold
- * what the writers change after a snapshot (at most ~40 MiB). Pure.
+ * The disks a scenario gets after vda, in the order rig/guest names them.
+ * dm-snapshot: a second filesystem under test (dm's origin), a COW disk for
+ * each of its two snapshots, and a disk for each snapshot's copy, which the
+ * host checks (COW disks hold what the writers change after a snapshot, at
+ * most ~40 MiB). freeze-io-error: the filesystem whose freeze meets
+ * injected write errors, and a disk for its copy while frozen.
+ * frozen-isolation: the other filesystem, which takes writes. Pure.
  */
-export function dmDisks(fs: FsName, dir: string, name: string): { file: string; mib: number; mkfs: boolean; exportOf?: 'a' | 'b' }[] {
-  const at = (role: string) => `${dir}/${name}-dm-${role}.img`;
-  return [
-    { file: at('origin'), mib: DM_ORIGIN_MIB[fs], mkfs: true },
-    { file: at('cow-a'), mib: 128, mkfs: false },
-    { file: at('cow-b'), mib: 128, mkfs: false },
-    { file: at('export-a'), mib: DM_ORIGIN_MIB[fs], mkfs: false, exportOf: 'a' },
-    { file: at('export-b'), mib: DM_ORIGIN_MIB[fs], mkfs: false, exportOf: 'b' },
-  ];
+export function scenarioDisks(scenario: string, fs: FsName, dir: string, name: string): ScenarioDisk[] {
+  const at = (role: string) => `${dir}/${name}-${role}.img`;
+  const small = DM_ORIGIN_MIB[fs];
+  if (scenario === 'dm-snapshot') {
+    return [
+      { scenario, file: at('dm-origin'), mib: small, mkfs: true },
+      { scenario, file: at('dm-cow-a'), mib: 128, mkfs: false },
+      { scenario, file: at('dm-cow-b'), mib: 128, mkfs: false },
+      { scenario, file: at('dm-export-a'), mib: small, mkfs: false, exportOf: 'a' },
+      { scenario, file: at('dm-export-b'), mib: small, mkfs: false, exportOf: 'b' },
+    ];
+  }
+  if (scenario === 'frozen-isolation') return [{ scenario, file: at('iso-fs'), mib: small, mkfs: true }];
+  if (scenario === 'freeze-io-error') {
+    return [
+      { scenario, file: at('ioerr-fs'), mib: small, mkfs: true },
+      { scenario, file: at('ioerr-export'), mib: small, mkfs: false, exportOf: 'frozen' },
+    ];
+  }
+  return [];
+}
+
+/**
+ * A guest's disks after vda for the scenarios it runs, and the kernel
+ * parameter that tells the guest where each scenario's start
+ * (freeze_rig.disks=ID:N,..., vda = 0). Pure.
+ */
+export function guestDisks(scenarios: readonly string[], fs: FsName, dir: string, name: string): { disks: ScenarioDisk[]; param?: string } {
+  const disks: ScenarioDisk[] = [];
+  const starts: string[] = [];
+  for (const s of scenarios) {
+    const own = scenarioDisks(s, fs, dir, name);
+    if (!own.length) continue;
+    starts.push(`${s}:${1 + disks.length}`);
+    disks.push(...own);
+  }
+  return starts.length ? { disks, param: `freeze_rig.disks=${starts.join(',')}` } : { disks };
 }
 
 /** A sparse image of zeros (a COW disk, an export disk). */

@@ -8,7 +8,7 @@ import { commandMissing } from '../util/exec.ts';
 
 export const GUEST_DIR = repoPath('rig', 'guest');
 /** The helper's sources: PID 1 and its parts; kernel-ioctls.c and dm.c are the ones that include the kernel's exported headers. */
-export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'timeouts.c', 'mounts.c', 'compat32.c', 'backup.c', 'writer-kinds.c', 'dmsnap.c', 'dm.c', 'host.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
+export const HELPER_SOURCES = ['freeze-helper.c', 'report.c', 'freeze-ops.c', 'probes.c', 'scenarios.c', 'timeouts.c', 'mounts.c', 'compat32.c', 'backup.c', 'writer-kinds.c', 'disks.c', 'dmsnap.c', 'dm.c', 'ioerror.c', 'isolation.c', 'host.c', 'kernel-ioctls.c'].map((f) => join(GUEST_DIR, f));
 export const HELPER_HEADERS = [join(GUEST_DIR, 'helper.h')];
 
 /** argv for musl-gcc: static, warnings on, the dir of contract.h, optional kernel header dir. Pure. */

@@ -58,6 +58,10 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'no-device-writes': 90,
   // two snapshots, each copied in the guest (320 MiB read for XFS: 18 s alone); a dm call that sticks is given up after 5 s
   'dm-snapshot': 60,
+  // a copy of the frozen disk, and a thaw or a writer that may have to wait out an aborted journal
+  'freeze-io-error': 40,
+  // 1.5 s before, 10 s frozen, 0.5 s after; a hog touching most of the memory first
+  'frozen-isolation': 40,
   'dmesg-clean': 5,
 };
 
@@ -121,6 +125,7 @@ export function skipReason(fs: FsManifest | undefined, id: ScenarioId): string |
   }
   if (id === 'remount-frozen' && !fs.remountFrozen) return 'the manifest does not say what a remount of a frozen fs does';
   if (id === 'freeze-read-only' && !fs.freezeReadOnly) return 'the manifest does not say what a freeze of a read-only fs does';
+  if (id === 'frozen-isolation' && !fs.frozenIsolation) return 'the manifest sets no bound on another filesystem\'s write latency while this one is frozen';
   if (id === 'lazy-umount-frozen' && !fs.lazyUmountFrozen) return 'the manifest does not say what a lazy umount of a frozen fs does';
   return undefined;
 }
@@ -157,6 +162,8 @@ export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
   'no-device-writes': 500 + 3000 + 4 * (300 + 2500),
   // two 300 ms gaps before the snapshots; a dm suspend that waits for the thaw is held 1.2 s
   'dm-snapshot': 2 * 300 + GUEST.blockMs * 3,
+  'freeze-io-error': 300,
+  'frozen-isolation': 1500 + 10000 + 500,
   'dmesg-clean': 0,
 };
 
@@ -189,6 +196,8 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'snapshot-consistent': 1800,
     'no-device-writes': 15600,
     'dm-snapshot': 10000,
+    'freeze-io-error': 3000,
+    'frozen-isolation': 14000,
     'dmesg-clean': 0,
   },
   xfs: {
@@ -213,6 +222,8 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'snapshot-consistent': 2300,
     'no-device-writes': 16000,
     'dm-snapshot': 18000,
+    'freeze-io-error': 4000,
+    'frozen-isolation': 14500,
     'dmesg-clean': 0,
   },
 };

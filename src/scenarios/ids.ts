@@ -25,6 +25,8 @@ export const SCENARIOS = [
   'snapshot-consistent',
   'no-device-writes',
   'dm-snapshot',
+  'freeze-io-error',
+  'frozen-isolation',
   'dmesg-clean',
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];

@@ -460,6 +460,43 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     const b = m.iface ? `; while dm's suspend holds the freeze, the interface's thaw ${howDm(want.thawDuringSuspend!)} and its freeze ${howDm(want.freezeDuringSuspend!)}` : '';
     return `LVM-style snapshots (dm-snapshot over the origin's disk, on a fs under two fsync writers): ${a}dm's own lockfs snapshot checks clean (fsck, no recovery, every fsync'ed file intact)${b}; no task stuck, the fs writable after`;
   },
+  'freeze-io-error': (f) => {
+    const freeze = f.get('freeze');
+    const injected = f.get('injected')?.v ?? 0;
+    if (!freeze) return f.problem('freeze: not reported'), 'the freeze meets write errors';
+    if (injected <= 0) f.missed('no request failed during the freeze call (FAIL_MAKE_REQUEST injected nothing), so the freeze never met an error');
+    if (freeze.ret === 0) {
+      const problems = snapshotProblems(f, 'frozen');
+      if (problems === undefined) f.problem(`the freeze returned 0 after ${injected} failed requests, and the guest made no copy of the frozen disk for the host`);
+      else for (const p of problems) f.problem(`the freeze returned 0 after ${injected} failed requests, but the disk it left: ${p}`);
+      f.want('thaw', '0');
+      f.yes('writable-after', 'not writable after the thaw');
+    } else {
+      f.yes('writable-after', `the freeze failed (${outcomeOf(freeze)}) but left the filesystem not writable`);
+    }
+    f.metric('injectedFailures', injected, 'requests');
+    f.metric('freezeLatency', freeze.ms, 'ms');
+    if (freeze.v !== undefined && freeze.v >= 0) f.metric('dirtyAtFreeze', freeze.v / 1024, 'MiB');
+    return 'with every request to the disk failing during the freeze call (FAIL_MAKE_REQUEST), the freeze either returns an error and leaves the fs writable, or returns 0 and the disk it leaves checks clean (fsck, no recovery, every file written before it intact)';
+  },
+  'frozen-isolation': (f, m) => {
+    const bound = m.frozenIsolation!.writeLatencyMaxMs;
+    const v = (name: string) => f.get(name)?.v;
+    if (!f.get('memory-held') || f.get('memory-held')!.ret !== 0) f.missed('the guest could not hold its memory, so there was no memory pressure');
+    if (f.want('freeze', '0')) {
+      f.want('thaw', '0');
+      const n = v('writes-while-frozen') ?? 0;
+      if (!n) f.problem('the other filesystem completed no write while this one was frozen');
+      else if ((v('latency-max') ?? Infinity) > bound) f.problem(`a write to the other filesystem took ${Math.round(v('latency-max')!)} ms while this one was frozen (p50 ${Math.round(v('latency-p50') ?? 0)} ms, p99 ${Math.round(v('latency-p99') ?? 0)} ms, ${n} writes; before the freeze at most ${Math.round(v('latency-before') ?? 0)} ms), over the manifest's ${bound} ms`);
+    }
+    f.want('umount', '0');
+    f.metric('otherFsWriteP50', v('latency-p50'), 'ms');
+    f.metric('otherFsWriteP99', v('latency-p99'), 'ms');
+    f.metric('otherFsWriteMax', v('latency-max'), 'ms');
+    f.metric('otherFsWriteMaxBefore', v('latency-before'), 'ms');
+    f.metric('memoryHeld', v('memory-held'), 'MiB');
+    return `frozen for 10 s with pages dirtied through a mapping, writeback eager and memory short, another filesystem's 64 KiB writes (an fsync every 8th) all finish within ${bound} ms; no soft lockup`;
+  },
   'no-device-writes': (f) => {
     if (f.want('freeze', '0')) {
       const w = f.get('host-device-writes');

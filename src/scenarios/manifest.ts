@@ -98,6 +98,12 @@ export interface FsManifest {
    * no interface, {} runs dm's snapshot alone.
    */
   dmSnapshot?: DmSnapshotPromise;
+  /**
+   * frozen-isolation: while this fs is frozen for 10 s (pages dirtied
+   * through a mapping, memory short), another filesystem's writes finish
+   * within this bound (the slowest of them, in ms).
+   */
+  frozenIsolation?: { writeLatencyMaxMs: number };
   dmesg?: { expected: ExpectedReport[] };
   /**
    * Scenarios this revision is known to fail, each with its evidence (the
@@ -216,6 +222,7 @@ export function validateManifest(m: Manifest, where: string): void {
     if (!['generic', 'xfs-legacy', 'ext3'].includes(f.iface)) throw bad(`${fs}: unknown iface ${String(f.iface)}`);
     if (!f.errors) throw bad(`${fs}: an interface needs "errors"`);
     if (f.timeout) for (const form of TIMEOUT_FORMS) if (!f.timeout.forms?.[form]) throw bad(`${fs}: timeout.forms.${form} is missing`);
+    if (f.frozenIsolation !== undefined && !(typeof f.frozenIsolation?.writeLatencyMaxMs === 'number' && f.frozenIsolation.writeLatencyMaxMs > 0)) throw bad(`${fs}: frozenIsolation.writeLatencyMaxMs must be a bound in ms`);
     const dm = f.dmSnapshot;
     if (dm) {
       if (!['nests', 'waits-for-thaw'].includes(String(dm.suspendWhileFrozen))) throw bad(`${fs}: dmSnapshot.suspendWhileFrozen must be "nests" or "waits-for-thaw" (what dm's suspend of a fs frozen through ${f.iface} does)`);

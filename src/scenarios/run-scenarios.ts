@@ -5,7 +5,7 @@ import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { shellLine } from '../util/shell.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
-import { dmDisks, FILESYSTEMS, makeBlank, makeImage, type FsName } from '../guest/disk-images.ts';
+import { FILESYSTEMS, guestDisks, makeBlank, makeImage, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven } from '../vm/accel.ts';
@@ -248,8 +248,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     plan.map(async ({ fs, scenarios, name, first }) => {
       const image = join(dir, `${name}.img`);
       await makeImage(fs, image);
-      // dm-snapshot's guest gets its filesystem on device-mapper, COW disks and disks for the snapshots' copies
-      const extra = scenarios.includes('dm-snapshot') ? dmDisks(fs, dir, name) : [];
+      // dm-snapshot and freeze-io-error have disks of their own: filesystems, COW disks, disks for the copies the host checks
+      const { disks: extra, param: disksParam } = guestDisks(scenarios, fs, dir, name);
       await Promise.all(extra.map((d) => (d.mkfs ? makeImage(fs, d.file, d.mib) : makeBlank(d.file, d.mib))));
       const disks = [image, ...extra.map((d) => d.file)];
       const qmpSocket = join(dir, `${name}.qmp`);
@@ -273,7 +273,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         mute: opts.muteHost,
       });
       const r = await runVm({
-        spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
+        spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
         signal: stopped.signal,
         onEvent: (e) => {
@@ -312,9 +312,9 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         ...(await backup.checks(disks)),
         ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
       ];
-      // dm-snapshot's disks go, except a snapshot copy that did not check clean: evidence a reviewer can open
-      const dirty = (label?: string) => label && hostChecks.some((c) => c.scenario === 'dm-snapshot' && c.name.startsWith('host-') && c.name.endsWith(`-${label}`) && c.ret !== 0);
-      await Promise.all(extra.filter((d) => !dirty(d.exportOf)).map((d) => rm(d.file, { force: true })));
+      // the scenarios' own disks go, except a copy that did not check clean: evidence a reviewer can open
+      const dirty = (d: (typeof extra)[number]) => d.exportOf && hostChecks.some((c) => c.scenario === d.scenario && c.name.startsWith('host-') && c.name.endsWith(`-${d.exportOf}`) && c.ret !== 0);
+      await Promise.all(extra.filter((d) => !dirty(d)).map((d) => rm(d.file, { force: true })));
       const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
       const boot: BootRecord = {
         fs,

@@ -266,3 +266,38 @@ describe('judging dm-snapshot (the checks of real runs of 2026-12-01)', () => {
     expect(dirty.observed).toBe("snapshot b (dm's own freeze): needs log recovery (log DIRTY, tail 2427, head 2431)");
   });
 });
+
+describe('judging freeze-io-error', () => {
+  const e = (name: string, ret: number, ms = 0, errno = 0, v?: number, note?: string): Check => ({ fs: 'ext3', scenario: 'freeze-io-error', name, ret, errno, ms, v, ...(note ? { note } : {}) });
+  const host = (fsck: number, recovery: number, bad: number) => [e('host-fsck-frozen', fsck, 0, 0, undefined, 'Free blocks count wrong'), e('host-recovery-frozen', recovery, 0, 0, undefined, 'journal needs recovery'), e('host-files-frozen', bad, 0, 0, 30, bad ? '/buffered: wrong content' : undefined)];
+
+  it('fails a freeze that returned 0 over failed writes and left a disk that needs recovery', () => {
+    const r = judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', 0, 80, 0, 8200), e('injected', 0, 0, 0, 37), e('copy-frozen', 0, 900, 0, 12), ...host(0, 1, 1), e('thaw', 0, 3), e('writable-after', 1)]);
+    expect(r.status).toBe('fail');
+    expect(r.observed).toBe('the freeze returned 0 after 37 failed requests, but the disk it left: needs journal needs recovery; the freeze returned 0 after 37 failed requests, but the disk it left: 1 of 30 files written before it missing or wrong (/buffered: wrong content)');
+    expect(r.metrics).toMatchObject({ injectedFailures: { value: 37, unit: 'requests' }, dirtyAtFreeze: { value: 8, unit: 'MiB' } });
+  });
+
+  it('passes a freeze that returns the error and leaves the fs writable, and calls an injection that failed nothing an error of the rig', () => {
+    expect(judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 37), e('writable-after', 1)]).status).toBe('pass');
+    expect(judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 37), e('writable-after', 0)]).observed).toBe('the freeze failed (EIO) but left the filesystem not writable');
+    const none = judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 0), e('writable-after', 1)]);
+    expect(none).toMatchObject({ status: 'error', observed: expect.stringMatching(/FAIL_MAKE_REQUEST injected nothing/) });
+  });
+});
+
+describe('judging frozen-isolation (real runs of 2026-12-01)', () => {
+  const i = (name: string, ret: number, ms = 0, v?: number): Check => ({ fs: 'xfs', scenario: 'frozen-isolation', name, ret, errno: 0, ms, v });
+  const run = (p50: number, p99: number, max: number, n: number) => [i('memory-held', 0, 0, 190), i('freeze', 0, 309), i('thaw', 0, 5), i('latency-before', 0, 0, 34.8), i('writes-while-frozen', 0, 10000, n), i('latency-p50', 0, 0, p50), i('latency-p99', 0, 0, p99), i('latency-max', 0, 0, max), i('umount', 0)];
+
+  it("passes generic-v2's XFS, whose other filesystem's writes took at most 33 ms over a 10 s freeze, and reports the figures", () => {
+    const r = judge('g', generic, 'xfs', 'frozen-isolation', run(0.2, 11, 32.9, 829));
+    expect(r.status, r.observed).toBe('pass');
+    expect(r.metrics).toMatchObject({ otherFsWriteP50: { value: 0.2, unit: 'ms' }, otherFsWriteP99: { value: 11, unit: 'ms' }, otherFsWriteMax: { value: 32.9, unit: 'ms' } });
+  });
+
+  it('fails the fixture whose freeze stalls every writer: one write waited out the whole freeze', () => {
+    const r = judge('g', generic, 'xfs', 'frozen-isolation', run(10021.9, 10021.9, 10021.9, 1));
+    expect(r.observed).toBe("a write to the other filesystem took 10022 ms while this one was frozen (p50 10022 ms, p99 10022 ms, 1 writes; before the freeze at most 35 ms), over the manifest's 1000 ms");
+  });
+});

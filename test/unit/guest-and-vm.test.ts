@@ -5,7 +5,7 @@ import { cpioNewc } from '../../src/guest/cpio.ts';
 import { buildInitramfs, initramfsEntries } from '../../src/guest/initramfs.ts';
 import { helperCompileArgs } from '../../src/guest/helper-build.ts';
 import { qemuArgs } from '../../src/vm/qemu-command.ts';
-import { dmDisks, mkfsEnv } from '../../src/guest/disk-images.ts';
+import { guestDisks, mkfsEnv } from '../../src/guest/disk-images.ts';
 import { classifyLine, excerpt, parseConsole } from '../../src/vm/console.ts';
 import { chooseAccel } from '../../src/vm/accel.ts';
 
@@ -191,14 +191,16 @@ describe('serial console', () => {
 });
 
 describe("dm-snapshot's disks", () => {
-  it('gives the guest its dm origin, two COW disks and two disks for the copies, in the order dmsnap.c names them', () => {
-    const d = dmDisks('xfs', '/r', 'xfs-1');
-    expect(d.map((x) => x.file)).toEqual(['origin', 'cow-a', 'cow-b', 'export-a', 'export-b'].map((r) => `/r/xfs-1-dm-${r}.img`));
-    expect(d.map((x) => [x.mib, x.mkfs, x.exportOf ?? '-'])).toEqual([[128, true, '-'], [128, false, '-'], [128, false, '-'], [128, false, 'a'], [128, false, 'b']]);
-    // vda is the run's image; the guest's export event names disk 1 + its index (vde = 4, vdf = 5)
-    const args = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', disks: ['/r/xfs-1.img', ...d.map((x) => x.file)].map((file) => ({ file })) });
-    expect(args.filter((a) => a.startsWith('file=')).map((a) => /id=(disk\d)/.exec(a)![1])).toEqual(['disk0', 'disk1', 'disk2', 'disk3', 'disk4', 'disk5']);
-    expect(args.find((a) => a.includes('export-b'))).toMatch(/id=disk5$/);
+  it("gives each scenario its own disks after vda, in the order rig/guest names them, and tells the guest where they start", () => {
+    const { disks, param } = guestDisks(['freeze-thaw', 'dm-snapshot', 'freeze-io-error'], 'xfs', '/r', 'xfs-1');
+    expect(disks.map((x) => x.file)).toEqual([...['origin', 'cow-a', 'cow-b', 'export-a', 'export-b'].map((r) => `/r/xfs-1-dm-${r}.img`), '/r/xfs-1-ioerr-fs.img', '/r/xfs-1-ioerr-export.img']);
+    expect(disks.map((x) => [x.mib, x.mkfs, x.exportOf ?? '-'])).toEqual([[128, true, '-'], [128, false, '-'], [128, false, '-'], [128, false, 'a'], [128, false, 'b'], [128, true, '-'], [128, false, 'frozen']]);
+    expect(param).toBe('freeze_rig.disks=dm-snapshot:1,freeze-io-error:6');
+    expect(guestDisks(['freeze-thaw'], 'ext3', '/r', 'ext3-1')).toEqual({ disks: [] });
+    // vda is the run's image; the guest's export event names the disk's index (dm-snapshot's copy b: vdf = 5)
+    const args = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', disks: ['/r/xfs-1.img', ...disks.map((x) => x.file)].map((file) => ({ file })) });
+    expect(args.filter((a) => a.startsWith('file=')).map((a) => /id=(disk\d)/.exec(a)![1])).toEqual(['disk0', 'disk1', 'disk2', 'disk3', 'disk4', 'disk5', 'disk6', 'disk7']);
+    expect(args.find((a) => a.includes('dm-export-b'))).toMatch(/id=disk5$/);
   });
 
   it('lets mkfs.xfs make a filesystem under 300 MiB the way it does for fstests, and only then', () => {
