@@ -152,16 +152,16 @@ void report_files(struct load *l, const char *root, const char *dir, long report
 	}
 }
 
-/* Dirty page cache, in kB (/proc/meminfo "Dirty:"), or -1. */
-long dirty_kb(void)
+/* A /proc/meminfo field ("Dirty", "MemFree"), in kB, or -1. */
+long meminfo_kb(const char *field)
 {
-	char line[128];
-	long kb = -1;
+	char line[128], name[32];
+	long kb = -1, v;
 	FILE *f = fopen("/proc/meminfo", "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Dirty: %ld kB", &kb) == 1)
-			break;
+	while (kb < 0 && f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%31[^:]: %ld kB", name, &v) == 2 && !strcmp(name, field))
+			kb = v;
 	if (f)
 		fclose(f);
 	return kb;
@@ -236,7 +236,7 @@ void snapshot_consistent(void)
 		goto out;
 	}
 	report_files(l, MNT, dir, reported);
-	kb = dirty_kb();
+	kb = meminfo_kb("Dirty");
 	fd = fs_open();
 	r = TIMED(&ms, freeze_fd(fd, 0));
 	/* v: the dirty data the freeze had to write, in kB */
@@ -280,7 +280,7 @@ void no_device_writes(void)
 	sleep_ms(500);
 	fd = fs_open();
 	r = TIMED(&ms, freeze_fd(fd, 0));
-	checkv("freeze", r, errno, ms, dirty_kb());
+	checkv("freeze", r, errno, ms, meminfo_kb("Dirty"));
 	if (r < 0) {
 		close(fd);
 		check("writers-finished", stop_writers(l, pids), 0, 0);

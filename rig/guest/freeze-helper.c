@@ -41,19 +41,10 @@ static void mknod_if_missing(const char *path, mode_t mode, int major, int minor
 		emit("{\"event\":\"warn\",\"what\":\"mknod %s\",\"errno\":%d}", path, errno);
 }
 
-static void write_sysctl(const char *path, int value)
-{
-	char buf[16];
-	int fd = open(path, O_WRONLY), n = snprintf(buf, sizeof(buf), "%d\n", value);
-
-	if (fd < 0 || write(fd, buf, n) != n)
-		emit("{\"event\":\"warn\",\"what\":\"%s\",\"errno\":%d}", path, errno);
-	if (fd >= 0)
-		close(fd);
-}
-
 static void setup(void)
 {
+	char thresh[16];
+
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
 	mkdir("/dev", 0755);
@@ -72,7 +63,8 @@ static void setup(void)
 	 * A CPU stuck in the kernel starves this helper's watchdog too; the
 	 * kernel's own report of it must come within a scenario's budget.
 	 */
-	write_sysctl("/proc/sys/kernel/softlockup_thresh", SOFTLOCKUP_S);
+	snprintf(thresh, sizeof(thresh), "%d\n", SOFTLOCKUP_S);
+	write_proc("/proc/sys/kernel/softlockup_thresh", thresh);
 }
 
 /* sync first unless a frozen fs would make sync hang. */

@@ -41,6 +41,7 @@ void check(const char *name, int ret, int err, double ms);
 /* The same with a value (a count, a requested time, a variant index). */
 void checkv(const char *name, int ret, int err, double ms, double value);
 double now_ms(void);
+void write_proc(const char *path, const char *value);	/* a /proc or /sys value; a warning if it fails */
 void sleep_ms(int ms);
 
 /* ---- freeze-ops.c ---- */
@@ -77,6 +78,7 @@ void probe_reap(struct probe *p);
 extern const char probe_payload[];	/* what OP_WRITE_FSYNC appends */
 int write_file(const char *path, const char *data);	/* create + fsync */
 int file_equals(const char *path, const char *data);
+int append_fsync_within(const char *path, int ms);	/* 1 if it returned ok in time */
 
 /* ---- host.c ---- */
 extern int ask_timeout_ms;		/* how long an ask waits for the host */
@@ -129,7 +131,7 @@ int stop_writers(struct load *l, pid_t pids[WRITERS]);
 void report_files(struct load *l, const char *root, const char *dir, long reported[WRITERS]);
 int write_dirty(const char *root, const char *path);	/* 8 MiB, no fsync, reported */
 double writers_wake(struct load *l, double since);	/* ms until a writer completes a file, or -1 */
-long dirty_kb(void);			/* /proc/meminfo's Dirty:, or -1 */
+long meminfo_kb(const char *field);	/* a /proc/meminfo field in kB ("Dirty"), or -1 */
 
 /* ---- disks.c: a scenario's own disks (freeze_rig.disks) ---- */
 struct disk {

@@ -63,18 +63,6 @@ static int arm(const char *name, int on)
 	return put(path, on);
 }
 
-/* 1 if a write and fsync to a file made at set-up returns within WAKE_MS. */
-static int writable(void)
-{
-	struct probe p;
-	int ok;
-
-	probe_start(&p, OP_WRITE_FSYNC, ROOT "/writable", NULL);
-	ok = probe_wait(&p, WAKE_MS) && p.ok;
-	probe_reap(&p);
-	return ok;
-}
-
 void freeze_io_error(void)
 {
 	long reported[WRITERS] = { 0, 0 };
@@ -109,7 +97,7 @@ void freeze_io_error(void)
 		return;
 	}
 	fd = open(ROOT, O_RDONLY | O_DIRECTORY);
-	kb = dirty_kb();
+	kb = meminfo_kb("Dirty");
 	if (arm(fsdisk.dev + 5, 1) < 0) {
 		check("setup", -1, errno, 0);
 		return;
@@ -131,7 +119,7 @@ void freeze_io_error(void)
 		r = TIMED(&ms, thaw_fd(fd));
 		check("thaw", r, errno, ms);
 	}
-	check("writable-after", writable(), 0, 0);
+	check("writable-after", append_fsync_within(ROOT "/writable", WAKE_MS), 0, 0);
 	close(fd);
 	check("umount", umount(ROOT), errno, 0);
 }

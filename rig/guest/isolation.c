@@ -40,31 +40,6 @@ struct lat {
 	volatile double start[MAX_WRITES], ms[MAX_WRITES];
 };
 
-static long mem_free_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-static void set(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, value, strlen(value)) < 0)
-			emit("{\"event\":\"warn\",\"what\":\"%s\",\"errno\":%d}", path, errno);
-		close(fd);
-	}
-}
-
 /* Holds `mib` of anonymous memory, every page touched, until killed. */
 static void hog(long mib)
 {
@@ -154,7 +129,7 @@ void frozen_isolation(void)
 	struct disk disk;
 	pid_t pids[3];
 	double ms, t_frozen, t_thaw, before = 0;
-	long mib = (mem_free_kb() >> 10) - LEFT_MIB;
+	long mib = (meminfo_kb("MemFree") >> 10) - LEFT_MIB;
 	int fd, r, i, n = 0;
 
 	mkdir(ROOT, 0755);
@@ -162,8 +137,8 @@ void frozen_isolation(void)
 		check("setup", -1, errno, 0);
 		return;
 	}
-	set("/proc/sys/vm/dirty_expire_centisecs", "100");
-	set("/proc/sys/vm/dirty_writeback_centisecs", "100");
+	write_proc("/proc/sys/vm/dirty_expire_centisecs", "100");
+	write_proc("/proc/sys/vm/dirty_writeback_centisecs", "100");
 	/* v: MiB held, so that only the page cache can give */
 	checkv("memory-held", mib > 0 ? 0 : -1, 0, 0, mib);
 	pids[0] = mib > 0 ? spawn(run_hog, &mib) : -1;
@@ -206,7 +181,7 @@ void frozen_isolation(void)
 		checkv("latency-p99", 0, 0, 0, frozen[(n * 99) / 100]);
 		checkv("latency-max", 0, 0, 0, frozen[n - 1]);
 	}
-	set("/proc/sys/vm/dirty_expire_centisecs", "3000");
-	set("/proc/sys/vm/dirty_writeback_centisecs", "500");
+	write_proc("/proc/sys/vm/dirty_expire_centisecs", "3000");
+	write_proc("/proc/sys/vm/dirty_writeback_centisecs", "500");
 	check("umount", umount(ROOT), errno, 0);
 }

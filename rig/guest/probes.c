@@ -143,3 +143,15 @@ int file_equals(const char *path, const char *data)
 	close(fd);
 	return n == (ssize_t)strlen(data) && memcmp(buf, data, n) == 0;
 }
+
+/* 1 if appending to path and fsync'ing it succeeds within ms (a file made before, on a fs other than MNT too). */
+int append_fsync_within(const char *path, int ms)
+{
+	struct probe p;
+	int ok;
+
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	ok = probe_wait(&p, ms) && p.ok;
+	probe_reap(&p);
+	return ok;
+}

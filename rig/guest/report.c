@@ -4,6 +4,7 @@
  * interleaved with kernel messages on the serial console.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,4 +167,16 @@ void sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* Writes a value into a /proc or /sys file; a failure is a warning on the console. */
+void write_proc(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n = (ssize_t)strlen(value);
+
+	if (fd < 0 || write(fd, value, n) != n)
+		emit("{\"event\":\"warn\",\"what\":\"%s\",\"errno\":%d}", path, errno);
+	if (fd >= 0)
+		close(fd);
 }

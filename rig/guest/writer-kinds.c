@@ -36,26 +36,15 @@
 static const char *const kinds[] = { "mmap", "odirect", "splice", "atime" };
 #define NKINDS (int)(sizeof(kinds) / sizeof(kinds[0]))
 
-static void write_sysctl_quiet(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, value, strlen(value)) < 0)
-			emit("{\"event\":\"warn\",\"what\":\"%s\",\"errno\":%d}", path, errno);
-		close(fd);
-	}
-}
-
 /* Eager background writeback and journalling (1 s), atime on; or back to the rig's defaults. */
 static int eager(int on)
 {
 	const int ext3 = !strcmp(getenv("FSTYPE"), "ext3");
 
-	write_sysctl_quiet("/proc/sys/vm/dirty_expire_centisecs", on ? "100" : "3000");
-	write_sysctl_quiet("/proc/sys/vm/dirty_writeback_centisecs", on ? "100" : "500");
+	write_proc("/proc/sys/vm/dirty_expire_centisecs", on ? "100" : "3000");
+	write_proc("/proc/sys/vm/dirty_writeback_centisecs", on ? "100" : "500");
 	if (!ext3)
-		write_sysctl_quiet("/proc/sys/fs/xfs/xfssyncd_centisecs", on ? "100" : "3000");
+		write_proc("/proc/sys/fs/xfs/xfssyncd_centisecs", on ? "100" : "3000");
 	return mount(DEV, MNT, getenv("FSTYPE"), MS_REMOUNT | (on ? 0 : MS_NOATIME),
 		     ext3 ? (on ? "commit=1" : "commit=5") : NULL);
 }
