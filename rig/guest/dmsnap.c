@@ -10,6 +10,8 @@
  *   a  the fs is first frozen through the interface under test (FIFREEZE,
  *      as a backup tool would before asking LVM for a snapshot); then dm
  *      suspends it. Does dm's freeze nest in ours, or wait for our thaw?
+ *      With a timeout on offer, once more with a freezer that froze with a
+ *      timeout and died: the timeout must release dm's suspend.
  *   b  dm's own suspend freezes the fs; while it holds the freeze, the
  *      interface's thaw and then its freeze are called. A thaw must not end
  *      a freeze it did not make: dm's resume would thaw a second time.
@@ -298,6 +300,38 @@ static void frozen_then_snapshot(int fd, unsigned long long sectors)
 }
 
 /*
+ * The timeout's half of a: the freezer froze with a timeout and died (it
+ * never thaws), then LVM suspends. A suspend that waits for the thaw must
+ * be released by the timeout, about TIMEOUT_S after the freeze.
+ *   dm-suspend-after-timeout  ms: from the freeze; v 1 if it returned
+ */
+static void frozen_with_timeout_then_suspend(int fd)
+{
+	struct call suspend, resume;
+	double ms, t_frozen;
+	int r, back;
+
+	r = TIMED(&ms, freeze_fd(fd, TIMEOUT_S));
+	check("freeze-t", r, errno, ms);
+	if (r < 0)
+		return;
+	t_frozen = now_ms();
+	call_start(&suspend, CALL_SUSPEND, fd);
+	back = call_wait(&suspend, TIMEOUT_S * 1000 + WAKE_MS);
+	checkv("dm-suspend-after-timeout", back ? suspend.ret : -1, back ? suspend.err : ETIMEDOUT, now_ms() - t_frozen, back);
+	if (!back) {
+		sysrq_w();
+		wedged = 1;
+		return;
+	}
+	call_start(&resume, CALL_RESUME, fd);
+	call_checked("dm-resume-t", &resume, WAKE_MS, WAKE_MS);
+	/* the timeout ended the freeze: a thaw now finds nothing to end (the manifest's thawAfterExpiry) */
+	r = thaw_fd(fd);
+	check("thaw-after-timeout", r, errno, 0);
+}
+
+/*
  * b: dm's own suspend holds the freeze; the interface's thaw, then its
  * freeze, are called while it does, each in a child since it may block.
  * After dm's resume, a freeze that waited for it has frozen the fs: it is
@@ -349,18 +383,6 @@ static void snapshot_then_interface(int fd, unsigned long long sectors, struct l
 		export_snapshot("b", "snap-b", D_EXPORT_B);
 }
 
-/* 1 if a write and fsync to a file made at set-up returns within WAKE_MS. */
-static int dm_writable(void)
-{
-	struct probe p;
-	int ok;
-
-	probe_start(&p, OP_WRITE_FSYNC, ROOT "/writable", NULL);
-	ok = probe_wait(&p, WAKE_MS) && p.ok;
-	probe_reap(&p);
-	return ok;
-}
-
 void dm_snapshot(void)
 {
 	long reported[WRITERS] = { 0, 0 };
@@ -398,6 +420,8 @@ void dm_snapshot(void)
 		write_dirty(ROOT, ROOT "/snap/buffered-a");
 		report_files(l, ROOT, ROOT "/snap", reported);
 		frozen_then_snapshot(fd, sectors);
+		if (have_timeout && !wedged)
+			frozen_with_timeout_then_suspend(fd);
 	}
 	if (!wedged) {
 		sleep_ms(300);
@@ -411,7 +435,7 @@ void dm_snapshot(void)
 		return;
 	}
 	check("writers-finished", stop_writers(l, pids), 0, 0);
-	check("writable-after", dm_writable(), 0, 0);
+	check("writable-after", append_fsync_within(ROOT "/writable", WAKE_MS), 0, 0);
 	close(fd);
 	check("dm-umount", umount(ROOT), errno, 0);
 	check("dm-remove-origin", dm_remove(ORIGIN), errno, 0);

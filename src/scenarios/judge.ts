@@ -438,6 +438,16 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
       }
       f.metric('dmSuspendWaitedForThaw', f.get('dm-suspend-after-thaw')?.ms, 'ms');
     }
+    // a freezer that froze with a timeout and died: the timeout must release dm's suspend
+    if (m.iface && m.timeout && f.get('freeze-t') && f.want('freeze-t', '0')) {
+      const c = f.get('dm-suspend-after-timeout');
+      if (!c) f.problem("dm's suspend of a fs frozen with a timeout: not reported");
+      else if (c.v !== 1) f.problem(`dm's suspend of a fs frozen with a ${LIMITS.timeoutMs} ms timeout was still blocked ${Math.round(c.ms)} ms after the freeze: the timeout did not release it (stuck in D state, its stack follows in the console)`);
+      else if (c.ret !== 0) f.problem(`dm's suspend of a fs frozen with a timeout: ${outcomeOf(c)}`);
+      else if (want.suspendWhileFrozen === 'waits-for-thaw' && !expiryOk(c.ms)) f.problem(`dm's suspend of a fs frozen with a ${LIMITS.timeoutMs} ms timeout returned ${Math.round(c.ms)} ms after the freeze, not when the timeout thawed it (± ${LIMITS.expiryToleranceMs} ms)`);
+      if (c?.v === 1 && dmCall(f, 'dm-resume-t', "dm's resume after the timeout")) f.want('thaw-after-timeout', m.timeout.thawAfterExpiry);
+      f.metric('dmSuspendReleasedByTimeout', c?.v === 1 ? c.ms : undefined, 'ms');
+    }
     if (dmCall(f, 'dm-suspend-b', "dm's suspend with lockfs (snapshot b)")) {
       if (m.iface) {
         duringDmSuspend(f, 'thaw', want.thawDuringSuspend!);
@@ -456,7 +466,7 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     f.metric('snapshotBSetup', f.get('snapshot-b')?.ms, 'ms');
     f.metric('dmSuspendLockfs', f.get('dm-suspend-b')?.ms, 'ms');
     f.metric('filesChecked', f.get('host-files-b')?.v, 'files');
-    const a = m.iface ? `frozen through the interface, dm's suspend ${want.suspendWhileFrozen === 'nests' ? 'nests' : 'waits for the thaw'} and the snapshot checks clean; ` : '';
+    const a = m.iface ? `frozen through the interface, dm's suspend ${want.suspendWhileFrozen === 'nests' ? 'nests' : 'waits for the thaw'} and the snapshot checks clean${m.timeout ? `; frozen with a ${LIMITS.timeoutMs} ms timeout by a freezer that never thaws, the timeout releases dm's suspend` : ''}; ` : '';
     const b = m.iface ? `; while dm's suspend holds the freeze, the interface's thaw ${howDm(want.thawDuringSuspend!)} and its freeze ${howDm(want.freezeDuringSuspend!)}` : '';
     return `LVM-style snapshots (dm-snapshot over the origin's disk, on a fs under two fsync writers): ${a}dm's own lockfs snapshot checks clean (fsck, no recovery, every fsync'ed file intact)${b}; no task stuck, the fs writable after`;
   },

@@ -252,6 +252,16 @@ describe('judging dm-snapshot (the checks of real runs of 2026-12-01)', () => {
     expect(ext3.observed).toMatch(/^the interface's thaw while dm's suspend held the freeze: it waited for dm's resume, then returned 0: it ended the freeze device-mapper made/);
   });
 
+  it("holds dm's suspend behind a freezer that died to the timeout: released when it fires, a failure when it is not", () => {
+    const timeout = (ms: number, back: number) => [d('freeze-t', 0, 90), d('dm-suspend-after-timeout', back ? 0 : -1, ms, back ? 0 : 110, back), ...(back ? [d('dm-resume-t', 0, 12, 0, 1), d('thaw-after-timeout', -1, 0, 22)] : [])];
+    const ok = judge('g', generic, 'ext3', 'dm-snapshot', [...good, ...timeout(2031, 1)]);
+    expect(ok.status, ok.observed).toBe('pass');
+    expect(ok.expected).toMatch(/frozen with a 2000 ms timeout by a freezer that never thaws, the timeout releases dm's suspend/);
+    expect(ok.metrics.dmSuspendReleasedByTimeout).toEqual({ value: 2031, unit: 'ms' });
+    expect(judge('g', generic, 'ext3', 'dm-snapshot', [...good, ...timeout(7000, 0)]).observed).toBe("dm's suspend of a fs frozen with a 2000 ms timeout was still blocked 7000 ms after the freeze: the timeout did not release it (stuck in D state, its stack follows in the console)");
+    expect(judge('g', generic, 'ext3', 'dm-snapshot', [...good, ...timeout(3900, 1)]).observed).toBe("dm's suspend of a fs frozen with a 2000 ms timeout returned 3900 ms after the freeze, not when the timeout thawed it (± 500 ms)");
+  });
+
   it('fails a call that never returned as stuck in D state, and does not ask for what the guest then left out', () => {
     const stuck = [...good.filter((x) => !['writer-resumed', 'writers-finished', 'writable-after', 'dm-umount', 'dm-remove-origin', 'thaw-b'].includes(x.name)).map((x) => (x.name === 'freeze-after-dm-resume' ? { ...x, ret: -1, errno: 110, ms: 6252 } : x)), d('wedged', 1)];
     const r = judge('g', generic, 'ext3', 'dm-snapshot', stuck);
