@@ -5,9 +5,9 @@
  * report.html drawn by a real headless chromium). Then a run split into
  * shards and merged, against the same run unsplit.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
@@ -41,6 +41,12 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1 and generic-v2, and the
     run = await cli(['run', '--out', dir]);
     report = await readJson(join(dir, 'report.json'));
   }, 1_500_000);
+
+  // a default run leaves ~2 GB of images and consoles: kept only when asked (FREEZE_RIG_KEEP_E2E=1), else a machine that runs CI fills up
+  afterAll(async () => {
+    if (process.env.FREEZE_RIG_KEEP_E2E) console.log(`kept the default run's directory: ${dir}`);
+    else if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   it('meets every promise of each revision\'s own manifest, its known issues failing as they say, and exits 0', async () => {
     expect(report.revisions.map((r) => r.revision)).toEqual(['baseline', 'ext3-v1', 'generic-v2']);
@@ -194,5 +200,6 @@ describe.skipIf(!source)('a run split into shards (one per filesystem), merged',
     const junit = await readFile(join(base, 'merged', 'junit.xml'), 'utf8');
     expect(junit.match(/<testcase /g)).toHaveLength(a.results.length);
     expect(await qemuLeft()).toBe('0');
+    if (!process.env.FREEZE_RIG_KEEP_E2E) await rm(base, { recursive: true, force: true });
   }, 900_000);
 });

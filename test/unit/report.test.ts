@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { countsLine, finishReport } from '../../src/report/report-model.ts';
 import { REPORT_FORMAT, type Report, type ReportResult, type ReportRevision } from '../../src/report/report-types.ts';
@@ -17,7 +16,10 @@ import { mergeReports } from '../../src/report/merge.ts';
 import { frozenWindows, timelineSvg } from '../../src/report/timeline-svg.ts';
 import { chromiumArgs, consoleMessages } from '../../src/report/chromium.ts';
 import { repoPath } from '../../src/paths.ts';
+import { useTmp } from '../helpers/tmp.ts';
 import { RigError } from '../../src/errors.ts';
+
+const tmp = useTmp();
 
 const rev = (revision: string, fsList: ('ext3' | 'xfs')[] = ['ext3', 'xfs'], text = 1000): ReportRevision => ({
   revision,
@@ -113,7 +115,7 @@ describe('comparing revisions', () => {
 describe('junit.xml', () => {
   const xsd = repoPath('src/report/junit.xsd');
   const validate = async (xml: string) => {
-    const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-junit-'));
+    const dir = await tmp();
     await writeFile(join(dir, 'junit.xml'), xml);
     return execa('xmllint', ['--noout', '--schema', xsd, join(dir, 'junit.xml')], { reject: false });
   };
@@ -167,7 +169,7 @@ describe('merging shards', () => {
   });
 
   it('exits as the run does: a known issue failing as its manifest says passes the merge, one that passed fails it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'freeze-rig-merge-'));
+    const dir = await tmp();
     const merge = async (known: 'fail' | 'pass') => {
       // baseline ext3's failure made a known issue; generic-v2 xfs's error dropped (an error is never excused)
       const mark = (r: Report): Report => ({ ...r, results: r.results.filter((x) => x.status !== 'error').map((x) => (x.revision === 'baseline' && x.scenario === 'writes-block' && x.fs === 'ext3' ? { ...x, status: known, known: 'a known issue, with its evidence' } : x)) });
