@@ -128,17 +128,6 @@ static int dm_remove(const char *name)
 	return dm_command(control, DMC_REMOVE, name, NULL);
 }
 
-static void sysrq_w(void)
-{
-	int fd = open("/proc/sysrq-trigger", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, "w", 1) < 0)
-			emit("{\"event\":\"warn\",\"what\":\"sysrq\",\"errno\":%d}", errno);
-		close(fd);
-	}
-}
-
 /* One call that may block (a dm suspend, a freeze of a dm-frozen fs) in a child. */
 enum dm_call { CALL_SUSPEND, CALL_RESUME, CALL_FREEZE, CALL_THAW };
 struct call {
@@ -216,7 +205,7 @@ static int call_checked(const char *name, struct call *c, int ms, int within)
 
 	if (!back) {
 		checkv(name, -1, ETIMEDOUT, took, 0);
-		sysrq_w();
+		write_proc("/proc/sysrq-trigger", "w");
 		wedged = 1;
 		return -1;
 	}
@@ -308,22 +297,18 @@ static void frozen_then_snapshot(int fd, unsigned long long sectors)
 static void frozen_with_timeout_then_suspend(int fd)
 {
 	struct call suspend, resume;
-	double ms, t_frozen;
-	int r, back;
+	double ms;
+	int r;
 
 	r = TIMED(&ms, freeze_fd(fd, TIMEOUT_S));
 	check("freeze-t", r, errno, ms);
 	if (r < 0)
 		return;
-	t_frozen = now_ms();
+	/* started right after the freeze: its ms count from there; v 1 once it returned */
 	call_start(&suspend, CALL_SUSPEND, fd);
-	back = call_wait(&suspend, TIMEOUT_S * 1000 + WAKE_MS);
-	checkv("dm-suspend-after-timeout", back ? suspend.ret : -1, back ? suspend.err : ETIMEDOUT, now_ms() - t_frozen, back);
-	if (!back) {
-		sysrq_w();
-		wedged = 1;
+	call_checked("dm-suspend-after-timeout", &suspend, TIMEOUT_S * 1000 + WAKE_MS, TIMEOUT_S * 1000 + WAKE_MS);
+	if (wedged)
 		return;
-	}
 	call_start(&resume, CALL_RESUME, fd);
 	call_checked("dm-resume-t", &resume, WAKE_MS, WAKE_MS);
 	/* the timeout ended the freeze: a thaw now finds nothing to end (the manifest's thawAfterExpiry) */
@@ -355,7 +340,7 @@ static void snapshot_then_interface(int fd, unsigned long long sectors, struct l
 		freeze_back = call_wait(&freeze, BLOCK_MS);
 		check("freeze-during-dm-suspend", freeze_back ? freeze.ret : 1, freeze_back ? freeze.err : 0, now_ms() - freeze.started);
 		if (!thaw_back || !freeze_back)
-			sysrq_w();
+			write_proc("/proc/sysrq-trigger", "w");
 	}
 	r = TIMED(&ms, activate_snapshot("snap-b", D_COW_B, sectors));
 	check("snapshot-b", r, errno, ms);

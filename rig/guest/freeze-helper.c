@@ -85,13 +85,9 @@ static void power_off(int do_sync)
 
 static void sysrq(char c)
 {
-	int fd = open("/proc/sysrq-trigger", O_WRONLY);
+	char key[2] = { c, 0 };
 
-	if (fd >= 0) {
-		if (write(fd, &c, 1) < 0)
-			emit("{\"event\":\"warn\",\"what\":\"sysrq\",\"errno\":%d}", errno);
-		close(fd);
-	}
+	write_proc("/proc/sysrq-trigger", key);
 }
 
 /*

@@ -139,18 +139,6 @@ static int read_only(void)
 	return ro;
 }
 
-/* 1 when a write + fsync of path succeeds within ms (writable_within only says it returned). */
-static int written_within(const char *path, int ms)
-{
-	struct probe p;
-	int ok;
-
-	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
-	ok = probe_wait(&p, ms) && p.ok;
-	probe_reap(&p);
-	return ok;
-}
-
 /*
  * One remount of the frozen fs, named `label`: the host reads the device's
  * write counters before it and again once it returned or 1.2 s passed,
@@ -223,13 +211,13 @@ void remount_frozen(void)
 	fd = fs_open();
 	if (freeze_checked("freeze-same", fd, have_timeout ? SAFETY_S : 0) == 0)
 		remount_while_frozen(fd, "same", MNT_FLAGS);
-	check("writable-after-same", written_within(path, 1000), 0, 0);
+	check("writable-after-same", append_fsync_within(path, 1000), 0, 0);
 
 	if (freeze_checked("freeze-ro", fd, have_timeout ? SAFETY_S : 0) == 0)
 		remount_while_frozen(fd, "ro", MNT_FLAGS | MS_RDONLY);
 	check("read-only-after-ro", read_only(), 0, 0);
 	back_to_rw();
-	check("writable-after-ro", written_within(path, 1000), 0, 0);
+	check("writable-after-ro", append_fsync_within(path, 1000), 0, 0);
 	close(fd);
 }
 
@@ -255,7 +243,7 @@ void freeze_read_only(void)
 			remount_while_frozen(fd, "rw", MNT_FLAGS);
 		back_to_rw();
 	}
-	check("writable-after", written_within(path, 1000), 0, 0);
+	check("writable-after", append_fsync_within(path, 1000), 0, 0);
 	close(fd);
 }
 
