@@ -41,6 +41,8 @@ export class BackupHost {
   private snapshots: Snapshot[] = [];
   private counters: Counters[] = [];
   private exports: Export[] = [];
+  /** the disk images of exported copies that did not check clean, after checks(): evidence to keep */
+  readonly dirtyCopies = new Set<string>();
 
   constructor(
     private readonly fs: FsName,
@@ -87,7 +89,8 @@ export class BackupHost {
    * recovery and files; per frozen window, the writes that reached the
    * device; per exported snapshot, the same checks of the disk it was
    * copied to (`disks`: the guest's disk images, by index). Only a dirty
-   * frozen snapshot's image is kept.
+   * frozen snapshot's image is kept; a dirty copy's disk is named in
+   * dirtyCopies.
    */
   async checks(disks: readonly string[] = []): Promise<Check[]> {
     const checks: Check[] = [];
@@ -109,7 +112,7 @@ export class BackupHost {
     for (const e of this.exports) {
       const path = disks[e.disk];
       if (!path) checks.push({ fs: this.fs, scenario: e.scenario, name: `host-fsck-${e.label}`, ret: -1, errno: 0, ms: 0, note: `the guest names disk ${e.disk}, which it does not have` });
-      else await snapshotChecks(e.scenario, e.label, path, e.files);
+      else if (!(await snapshotChecks(e.scenario, e.label, path, e.files))) this.dirtyCopies.add(path);
     }
     const frozen = this.counters.find((c) => c.ask.label === 'frozen');
     const thaw = this.counters.find((c) => c.ask.label === 'thaw');

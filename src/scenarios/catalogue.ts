@@ -237,8 +237,9 @@ export const GUEST_BOOT_MS = 1000;
 
 /**
  * Splits the scenarios one guest of `fs` would run into at most `wanted`
- * groups (more where known issues need them) of about equal guest time (GUEST_MS, longest first onto the lightest
- * group), each group in catalogue order. A further guest is started only
+ * groups (more where known issues need them) of about equal guest time
+ * (GUEST_MS, longest first onto the lightest group), each group in
+ * catalogue order. A further guest is started only
  * where it shortens the longest group by more than its boot costs.
  *
  * A known issue (the manifest's) may hang or lock up its guest, and a guest
@@ -261,8 +262,8 @@ function splitAround(ids: readonly ScenarioId[], vms: number, fs: 'ext3' | 'xfs'
   const isKnown = (id: ScenarioId) => known.includes(id);
   const ms = (id: ScenarioId) => GUEST_MS[fs][id];
   const longest = (gs: Group[]) => Math.max(0, ...gs.map((g) => g.ms));
-  // never fewer guests than known issues while vms allows: a known issue may leave its guest's fs unusable
-  // (baseline XFS's freeze-read-only leaves it read-only), and a second one after it would fail for that
+  // never fewer guests than known issues (splitScenarios allows as many): fewer guests may be as fast, but a
+  // known issue may leave its guest's fs unusable (baseline XFS's freeze-read-only leaves it read-only)
   const least = Math.max(1, Math.min(vms, ids.filter(isKnown).length));
   let best = placed(ids, least, ms, isKnown);
   for (let k = least + 1; k <= vms; k++) {

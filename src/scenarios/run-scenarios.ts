@@ -187,9 +187,10 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     // a failure shows what the kernel said while the scenario ran (e.g. "ioctl32(...): Unknown cmd")
     if (res.status === 'fail' && !res.console) {
       const from = (started.get(s) ?? r.lines.length) + 1;
+      const during = r.lines.slice(from, Math.min(done, r.lines.length));
       // a call the guest found stuck: the blocked tasks' stacks it had the kernel print (sysrq w)
-      const blocked = r.lines.slice(from, Math.min(done, r.lines.length)).findIndex((l) => /SysRq : Show Blocked State/.test(l));
-      const said = r.lines.slice(from, Math.min(done, r.lines.length)).filter((l) => l.trim() && !l.startsWith('@freeze-rig '));
+      const blocked = during.findIndex((l) => /SysRq : Show Blocked State/.test(l));
+      const said = during.filter((l) => l.trim() && !l.startsWith('@freeze-rig '));
       if (blocked >= 0) res.console = blockedTasksExcerpt(r.lines, from + blocked, 60);
       else if (said.length) res.console = said.slice(0, 20);
     }
@@ -313,8 +314,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
       ];
       // the scenarios' own disks go, except a copy that did not check clean: evidence a reviewer can open
-      const dirty = (d: (typeof extra)[number]) => d.exportOf && hostChecks.some((c) => c.scenario === d.scenario && c.name.startsWith('host-') && c.name.endsWith(`-${d.exportOf}`) && c.ret !== 0);
-      await Promise.all(extra.filter((d) => !dirty(d)).map((d) => rm(d.file, { force: true })));
+      await Promise.all(extra.filter((d) => !backup.dirtyCopies.has(d.file)).map((d) => rm(d.file, { force: true })));
       const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
       const boot: BootRecord = {
         fs,
