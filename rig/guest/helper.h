@@ -69,6 +69,7 @@ struct probe {
 	double started;		/* now_ms() at start */
 	double finished;	/* now_ms() when seen done, or 0 */
 	int ok;			/* the operation succeeded */
+	int err;		/* else its errno */
 };
 /* Starts a process doing op on path (path2 for rename). */
 void probe_start(struct probe *p, enum op op, const char *path, const char *path2);
@@ -79,6 +80,7 @@ extern const char probe_payload[];	/* what OP_WRITE_FSYNC appends */
 int write_file(const char *path, const char *data);	/* create + fsync */
 int file_equals(const char *path, const char *data);
 int append_fsync_within(const char *path, int ms);	/* 1 if it returned ok in time */
+int append_fsync_outcome(const char *path, int ms, int *err);	/* 0, -1 and *err, or 1: blocked */
 
 /* ---- host.c ---- */
 extern int ask_timeout_ms;		/* how long an ask waits for the host */

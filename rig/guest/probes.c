@@ -21,7 +21,7 @@ static int do_op(enum op op, const char *path, const char *path2)
 {
 	struct stat st;
 	char buf[256];
-	int fd, r;
+	int fd, r, err;
 
 	switch (op) {
 	case OP_WRITE_FSYNC:
@@ -29,7 +29,9 @@ static int do_op(enum op op, const char *path, const char *path2)
 		if (fd < 0)
 			return -1;
 		r = write(fd, probe_payload, sizeof(probe_payload) - 1) == (ssize_t)(sizeof(probe_payload) - 1) && fsync(fd) == 0;
+		err = errno;
 		close(fd);
+		errno = err;
 		return r ? 0 : -1;
 	case OP_CREATE:
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -67,11 +69,13 @@ void probe_start(struct probe *p, enum op op, const char *path, const char *path
 	p->started = now_ms();
 	p->pid = fork();
 	if (p->pid == 0) {
-		char ok;
+		unsigned char msg[2];
 
 		close(pfd[0]);
-		ok = do_op(op, path, path2) == 0 ? '1' : '0';
-		if (write(pfd[1], &ok, 1) < 0)
+		/* '1' or '0', then the errno of a failure */
+		msg[0] = do_op(op, path, path2) == 0 ? '1' : '0';
+		msg[1] = msg[0] == '1' ? 0 : (unsigned char)errno;
+		if (write(pfd[1], msg, 2) < 0)
 			_exit(2);
 		_exit(0);
 	}
@@ -83,7 +87,7 @@ int probe_wait(struct probe *p, int ms)
 {
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 	double deadline = now_ms() + ms;
-	char ok;
+	unsigned char msg[2];
 
 	if (p->finished)
 		return 1;
@@ -98,9 +102,10 @@ int probe_wait(struct probe *p, int ms)
 		int left = (int)(deadline - now_ms() + 0.999);
 		int r = poll(&pfd, 1, left > 0 ? left : 0);
 
-		if (r == 1 && read(p->fd, &ok, 1) == 1) {
+		if (r == 1 && read(p->fd, msg, 2) >= 1) {
 			p->finished = now_ms();
-			p->ok = ok == '1';
+			p->ok = msg[0] == '1';
+			p->err = p->ok ? 0 : msg[1];
 			return 1;
 		}
 		if (r < 0 && errno != EINTR)
@@ -145,6 +150,22 @@ int file_equals(const char *path, const char *data)
 }
 
 /* 1 if appending to path and fsync'ing it succeeds within ms (a file made before, on a fs other than MNT too). */
+/*
+ * A write+fsync appended to path: 0 if it succeeded within ms, -1 with
+ * *err if it failed, 1 if it had not returned (still blocked by a freeze).
+ */
+int append_fsync_outcome(const char *path, int ms, int *err)
+{
+	struct probe p;
+	int r;
+
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	r = !probe_wait(&p, ms) ? 1 : p.ok ? 0 : -1;
+	*err = p.err;
+	probe_reap(&p);
+	return r;
+}
+
 int append_fsync_within(const char *path, int ms)
 {
 	struct probe p;

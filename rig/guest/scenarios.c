@@ -440,6 +440,41 @@ static void freeze_under_load(void)
 	close(fd);
 }
 
+/*
+ * emergency-thaw: frozen with no timeout (a freezer that died would leave
+ * it so), a writer blocked, then SysRq j through /proc/sysrq-trigger, the
+ * handler the key combination reaches too. With an emergency thaw the
+ * writer resumes and the interface's thaw finds nothing left to end;
+ * without one the fs stays frozen until that thaw.
+ *   resumed-after-sysrq  ret 1: the writer resumed within WAKE_MS of SysRq j
+ */
+static void emergency_thaw(void)
+{
+	const char *path = MNT "/emergency-thaw.dat";
+	int fd = freeze_after_prepare(path, "", 0), done, r;
+	struct probe p;
+	double t, ms;
+
+	if (fd < 0)
+		return;
+	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
+	done = probe_wait(&p, BLOCK_MS);
+	check("blocked-while-frozen", !done, 0, now_ms() - p.started);
+	t = now_ms();
+	write_proc("/proc/sysrq-trigger", "j");
+	done = probe_wait(&p, WAKE_MS);
+	check("resumed-after-sysrq", done && p.ok, 0, (done ? p.finished : now_ms()) - t);
+	t = now_ms();
+	r = TIMED(&ms, thaw_fd(fd));
+	check("thaw-after-sysrq", r, errno, ms);
+	if (!done) {
+		done = probe_wait(&p, WAKE_MS);
+		check("writer-resumed", done && p.ok, 0, (done ? p.finished : now_ms()) - t);
+	}
+	probe_reap(&p);
+	close(fd);
+}
+
 /* dmesg-clean is judged by the host from the whole console; nothing to do. */
 static void dmesg_clean(void)
 {

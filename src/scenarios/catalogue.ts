@@ -52,6 +52,7 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'remount-frozen': 15,
   'freeze-read-only': 15,
   'lazy-umount-frozen': 25,
+  'emergency-thaw': 20,
   'freeze-under-load': 25,
   'snapshot-consistent': 90,
   // vanilla XFS's first freeze may wait 30 s for xfssyncd, then five windows of about 3 s
@@ -127,6 +128,7 @@ export function skipReason(fs: FsManifest | undefined, id: ScenarioId): string |
   if (id === 'freeze-read-only' && !fs.freezeReadOnly) return 'the manifest does not say what a freeze of a read-only fs does';
   if (id === 'frozen-isolation' && !fs.frozenIsolation) return 'the manifest sets no bound on another filesystem\'s write latency while this one is frozen';
   if (id === 'lazy-umount-frozen' && !fs.lazyUmountFrozen) return 'the manifest does not say what a lazy umount of a frozen fs does';
+  if (id === 'emergency-thaw' && !fs.emergencyThaw) return 'the manifest does not say what SysRq j does to a frozen fs';
   return undefined;
 }
 
@@ -156,6 +158,8 @@ export const REQUIRED_WAIT_MS: Record<ScenarioId, number> = {
   'remount-frozen': 2 * GUEST.blockMs,
   'freeze-read-only': GUEST.blockMs,
   'lazy-umount-frozen': GUEST.timeoutS * 1000 + 1000,
+  // the writer held 1.2 s; one without an emergency thaw is held 1 s more after SysRq j
+  'emergency-thaw': GUEST.blockMs,
   'freeze-under-load': 10 * 600,
   'snapshot-consistent': 3 * 300,
   // then four 2.5 s windows, one per writer kind, each after 300 ms of its writer
@@ -192,6 +196,7 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'remount-frozen': 3000,
     'freeze-read-only': 1400,
     'lazy-umount-frozen': 3100,
+    'emergency-thaw': 1400,
     'freeze-under-load': 6250,
     'snapshot-consistent': 1800,
     'no-device-writes': 15600,
@@ -218,6 +223,7 @@ export const GUEST_MS: Record<'ext3' | 'xfs', Record<ScenarioId, number>> = {
     'remount-frozen': 3200,
     'freeze-read-only': 1500,
     'lazy-umount-frozen': 3200,
+    'emergency-thaw': 1500,
     'freeze-under-load': 7300,
     'snapshot-consistent': 2300,
     'no-device-writes': 16000,

@@ -21,6 +21,7 @@ export const SCENARIOS = [
   'remount-frozen',
   'freeze-read-only',
   'lazy-umount-frozen',
+  'emergency-thaw',
   'freeze-under-load',
   'snapshot-consistent',
   'no-device-writes',

@@ -470,7 +470,24 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     const b = m.iface ? `; while dm's suspend holds the freeze, the interface's thaw ${howDm(want.thawDuringSuspend!)} and its freeze ${howDm(want.freezeDuringSuspend!)}` : '';
     return `LVM-style snapshots (dm-snapshot over the origin's disk, on a fs under two fsync writers): ${a}dm's own lockfs snapshot checks clean (fsck, no recovery, every fsync'ed file intact)${b}; no task stuck, the fs writable after`;
   },
-  'freeze-io-error': (f) => {
+  'emergency-thaw': (f, m) => {
+    const thaws = m.emergencyThaw === 'thaws';
+    if (f.want('freeze', '0')) {
+      f.yes('blocked-while-frozen', 'the writer was not blocked by the freeze');
+      const r = f.get('resumed-after-sysrq');
+      if (!r) f.problem('SysRq j: not reported');
+      else if (thaws && r.ret !== 1) f.problem(`SysRq j did not thaw: the writer was still blocked ${Math.round(r.ms)} ms after it`);
+      else if (!thaws && r.ret === 1) f.problem(`SysRq j thawed the fs (the writer resumed ${Math.round(r.ms)} ms after it), which the manifest says this revision does not do`);
+      // after an emergency thaw the interface's thaw finds nothing to end; without one, it ends the freeze
+      f.want('thaw-after-sysrq', thaws ? m.errors!.thawThawed : '0');
+      if (!thaws) writersResumed(f);
+      f.metric('emergencyThawLatency', thaws && r?.ret === 1 ? r.ms : undefined, 'ms');
+    }
+    return thaws
+      ? `SysRq j (/proc/sysrq-trigger) thaws a fs frozen with no timeout: the blocked writer resumes within ${LIMITS.resumeWithinMs} ms, and a thaw after it is ${m.errors!.thawThawed}`
+      : 'SysRq j leaves a fs frozen through the interface frozen (no emergency thaw in this revision); the interface\'s thaw then ends it and the writer resumes';
+  },
+  'freeze-io-error': (f, m) => {
     const freeze = f.get('freeze');
     const injected = f.get('injected')?.v ?? 0;
     if (!freeze) return f.problem('freeze: not reported'), 'the freeze meets write errors';
@@ -482,7 +499,12 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
       f.want('thaw', '0');
       f.yes('writable-after', 'not writable after the thaw');
     } else {
-      f.yes('writable-after', `the freeze failed (${outcomeOf(freeze)}) but left the filesystem not writable`);
+      // not frozen after a failed freeze: a write returns at once, with what the fs's own error policy says
+      const after = m.freezeIoError?.afterFailedFreeze ?? '0';
+      const w = f.get('write-after-failed-freeze');
+      if (!w) f.problem('the write after the failed freeze: not reported');
+      else if (w.ret === 1) f.problem(`the freeze failed (${outcomeOf(freeze)}) but left the filesystem frozen: a write+fsync was still blocked ${Math.round(w.ms)} ms later`);
+      else if (outcomeOf(w) !== after) f.problem(`the freeze failed (${outcomeOf(freeze)}); a write+fsync after it: ${outcomeOf(w)}, expected ${after}`);
     }
     f.metric('injectedFailures', injected, 'requests');
     f.metric('freezeLatency', freeze.ms, 'ms');

@@ -104,6 +104,19 @@ export interface FsManifest {
    * within this bound (the slowest of them, in ms).
    */
   frozenIsolation?: { writeLatencyMaxMs: number };
+  /**
+   * emergency-thaw: what SysRq j does to a fs frozen through the interface
+   * with no timeout: "thaws" it (a writer resumes, a later thaw finds
+   * nothing to end), or "none" (it stays frozen until the interface thaws).
+   */
+  emergencyThaw?: 'thaws' | 'none';
+  /**
+   * freeze-io-error: after a freeze that failed (every request to the disk
+   * failing during the call), what a write+fsync returns at once: "0" (the
+   * fs stays writable) or the errno of the filesystem's own error policy
+   * (an aborted journal: EROFS; a shut-down XFS: EIO). Absent: "0".
+   */
+  freezeIoError?: { afterFailedFreeze: Outcome };
   dmesg?: { expected: ExpectedReport[] };
   /**
    * Scenarios this revision is known to fail, each with its evidence (the
@@ -223,6 +236,8 @@ export function validateManifest(m: Manifest, where: string): void {
     if (!f.errors) throw bad(`${fs}: an interface needs "errors"`);
     if (f.timeout) for (const form of TIMEOUT_FORMS) if (!f.timeout.forms?.[form]) throw bad(`${fs}: timeout.forms.${form} is missing`);
     if (f.frozenIsolation !== undefined && !(typeof f.frozenIsolation?.writeLatencyMaxMs === 'number' && f.frozenIsolation.writeLatencyMaxMs > 0)) throw bad(`${fs}: frozenIsolation.writeLatencyMaxMs must be a bound in ms`);
+    if (f.emergencyThaw !== undefined && !['thaws', 'none'].includes(f.emergencyThaw)) throw bad(`${fs}: emergencyThaw must be "thaws" or "none" (what SysRq j does to a fs frozen through ${f.iface})`);
+    if (f.freezeIoError !== undefined && typeof f.freezeIoError?.afterFailedFreeze !== 'string') throw bad(`${fs}: freezeIoError.afterFailedFreeze must be "0" or an errno name (what a write returns after a freeze that failed)`);
     const dm = f.dmSnapshot;
     if (dm) {
       if (!['nests', 'waits-for-thaw'].includes(String(dm.suspendWhileFrozen))) throw bad(`${fs}: dmSnapshot.suspendWhileFrozen must be "nests" or "waits-for-thaw" (what dm's suspend of a fs frozen through ${f.iface} does)`);

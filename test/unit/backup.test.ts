@@ -11,10 +11,12 @@ import { backupCalls, cleanupCalls } from '../../src/vm/snapshot.ts';
 import { AskServer, answerLine, askOf, type AskRecord } from '../../src/vm/host-channel.ts';
 import { judge, type Check } from '../../src/scenarios/judge.ts';
 import { loadRevision } from '../../src/pipeline/revision.ts';
+import { skipReason } from '../../src/scenarios/catalogue.ts';
 import { repoPath } from '../../src/paths.ts';
 import { useTmp } from '../helpers/tmp.ts';
 
 const generic = (await loadRevision('generic-v2')).manifest!;
+const v3 = (await loadRevision('generic-v3')).manifest!;
 const tmp = useTmp();
 
 describe('reading a snapshot without mounting it', () => {
@@ -288,10 +290,17 @@ describe('judging freeze-io-error', () => {
     expect(r.metrics).toMatchObject({ injectedFailures: { value: 37, unit: 'requests' }, dirtyAtFreeze: { value: 8, unit: 'MiB' } });
   });
 
-  it('passes a freeze that returns the error and leaves the fs writable, and calls an injection that failed nothing an error of the rig', () => {
-    expect(judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 37), e('writable-after', 1)]).status).toBe('pass');
-    expect(judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 37), e('writable-after', 0)]).observed).toBe('the freeze failed (EIO) but left the filesystem not writable');
-    const none = judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 0), e('writable-after', 1)]);
+  it('passes a freeze that returns the error and leaves the fs not frozen, a write then returning what the manifest says; an injection that failed nothing is an error of the rig', () => {
+    // generic-v2 promises nothing for a failed freeze: the fs stays writable
+    expect(judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 37), e('write-after-failed-freeze', 0, 4)]).status).toBe('pass');
+    expect(judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 37), e('write-after-failed-freeze', -1, 4, 30)]).observed).toBe('the freeze failed (EIO); a write+fsync after it: EROFS, expected 0');
+    // generic-v3 (real runs of 2026-12-01): ext3's journal aborted, so EROFS; XFS shut down, so EIO
+    expect(judge('g', v3, 'ext3', 'freeze-io-error', [e('freeze', -1, 129, 5, 8240), e('injected', 0, 0, 0, 8285), e('write-after-failed-freeze', -1, 4, 30)]).status).toBe('pass');
+    const onXfs = (cs: Check[]) => cs.map((c) => ({ ...c, fs: 'xfs' as const }));
+    expect(judge('g', v3, 'xfs', 'freeze-io-error', onXfs([e('freeze', -1, 227, 5, 8000), e('injected', 0, 0, 0, 69), e('write-after-failed-freeze', -1, 7, 5)])).status).toBe('pass');
+    const frozen = judge('g', v3, 'xfs', 'freeze-io-error', onXfs([e('freeze', -1, 227, 5, 8000), e('injected', 0, 0, 0, 69), e('write-after-failed-freeze', 1, 1000)]));
+    expect(frozen.observed).toBe('the freeze failed (EIO) but left the filesystem frozen: a write+fsync was still blocked 1000 ms later');
+    const none = judge('g', generic, 'ext3', 'freeze-io-error', [e('freeze', -1, 80, 5, 8200), e('injected', 0, 0, 0, 0), e('write-after-failed-freeze', 0)]);
     expect(none).toMatchObject({ status: 'error', observed: expect.stringMatching(/FAIL_MAKE_REQUEST injected nothing/) });
   });
 });
@@ -309,5 +318,28 @@ describe('judging frozen-isolation (real runs of 2026-12-01)', () => {
   it('fails the fixture whose freeze stalls every writer: one write waited out the whole freeze', () => {
     const r = judge('g', generic, 'xfs', 'frozen-isolation', run(10021.9, 10021.9, 10021.9, 1));
     expect(r.observed).toBe("a write to the other filesystem took 10022 ms while this one was frozen (p50 10022 ms, p99 10022 ms, 1 writes; before the freeze at most 35 ms), over the manifest's 1000 ms");
+  });
+});
+
+describe('judging emergency-thaw (real runs of 2026-12-01)', () => {
+  const t = (name: string, ret: number, ms = 0, errno = 0): Check => ({ fs: 'xfs', scenario: 'emergency-thaw', name, ret, errno, ms });
+  const thawed = [t('freeze', 0, 117), t('blocked-while-frozen', 1, 1207), t('resumed-after-sysrq', 1, 36), t('thaw-after-sysrq', -1, 0, 22)];
+  const stayed = [t('freeze', 0, 117), t('blocked-while-frozen', 1, 1207), t('resumed-after-sysrq', 0, 1000), t('thaw-after-sysrq', 0, 3), t('writer-resumed', 1, 30)];
+
+  it("passes generic-v3, whose SysRq j thawed the fs (the writer resumed 36 ms after it), and generic-v2, which has no emergency thaw and stayed frozen", () => {
+    const r = judge('g', v3, 'xfs', 'emergency-thaw', thawed);
+    expect(r.status, r.observed).toBe('pass');
+    expect(r.metrics.emergencyThawLatency).toEqual({ value: 36, unit: 'ms' });
+    expect(judge('g', generic, 'xfs', 'emergency-thaw', stayed).status).toBe('pass');
+  });
+
+  it('fails a SysRq j that did not thaw where the manifest says it does (the fixture bad-emergency-thaw-misses-untimed), and one that did where it says it does not', () => {
+    expect(judge('g', v3, 'xfs', 'emergency-thaw', stayed).observed).toMatch(/^SysRq j did not thaw: the writer was still blocked 1000 ms after it; thaw-after-sysrq: 0, expected EINVAL/);
+    expect(judge('g', generic, 'xfs', 'emergency-thaw', thawed).observed).toMatch(/^SysRq j thawed the fs \(the writer resumed 36 ms after it\), which the manifest says this revision does not do/);
+  });
+
+  it('is skipped where the manifest does not say what SysRq j does', () => {
+    const { emergencyThaw: _, ...fs } = v3.filesystems.xfs;
+    expect(skipReason(fs, 'emergency-thaw')).toBe('the manifest does not say what SysRq j does to a frozen fs');
   });
 });

@@ -216,7 +216,7 @@ describe('dmesg-clean', () => {
 });
 
 /** Scenarios the recorded consoles below did not run: they came later, or need the host (backup.test.ts). */
-const NOT_IN_OLD_CONSOLES: string[] = ['compat32', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen', 'dm-snapshot', 'freeze-io-error', 'frozen-isolation'];
+const NOT_IN_OLD_CONSOLES: string[] = ['compat32', 'emergency-thaw', 'snapshot-consistent', 'no-device-writes', 'remount-frozen', 'freeze-read-only', 'lazy-umount-frozen', 'dm-snapshot', 'freeze-io-error', 'frozen-isolation'];
 
 describe('results from real guest consoles (test/fixtures/consoles)', () => {
   it('judges a real generic-v2 ext3 run: every scenario passes but reset-at-expiry, which loses the timer in all three rounds', () => {
@@ -410,6 +410,14 @@ describe('manifests', () => {
     const expecting = (kind: string) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3: { dmesg: { expected: [{ kind, match: 'x', why: 'y' }] } } } }) }]);
     expect(expecting('bug')).toThrow(/dmesg.expected kind bug cannot be expected/);
     expect(expecting('object-debug')).not.toThrow();
+  });
+
+  it('refuses an emergencyThaw or freezeIoError entry that does not say what happens', () => {
+    const with_ = (ext3: unknown) => () => resolveManifest([{ file: 'm.json', own: mergeManifest(generic, { filesystems: { ext3 } }) }]);
+    expect(with_({ emergencyThaw: 'thaws' })).not.toThrow();
+    expect(with_({ emergencyThaw: 'sometimes' })).toThrow(/ext3: emergencyThaw must be "thaws" or "none" \(what SysRq j does to a fs frozen through generic\)/);
+    expect(with_({ freezeIoError: { afterFailedFreeze: 'EROFS' } })).not.toThrow();
+    expect(with_({ freezeIoError: { afterFailedFreeze: 30 } })).toThrow(/ext3: freezeIoError.afterFailedFreeze must be "0" or an errno name/);
   });
 
   it('refuses a dmSnapshot entry that does not say what dm\'s suspend and the interface\'s calls do', () => {
