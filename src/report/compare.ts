@@ -7,13 +7,24 @@ import type { Comparison, Report, ReportResult, ReportRevision, Step, Transition
 
 const bad = (s: Status) => s === 'fail' || s === 'error';
 
+/**
+ * A scenario's figures beside its change of status: each metric either side
+ * measured, "name a -> b unit" ("-" where a side has none). Pure.
+ */
+export function figuresOf(a: Pick<ReportResult, 'metrics'>, b: Pick<ReportResult, 'metrics'>): string[] {
+  const names = [...new Set([...Object.keys(b.metrics ?? {}), ...Object.keys(a.metrics ?? {})])];
+  const show = (m: ReportResult['metrics'][string] | undefined) => (m ? String(m.value) : '-');
+  return names.map((n) => `${n} ${show(a.metrics?.[n])} -> ${show(b.metrics?.[n])} ${(b.metrics?.[n] ?? a.metrics?.[n])!.unit}`);
+}
+
 /** How one side's results turned into the other's, per filesystem and scenario. */
 export function compareResults(from: readonly ReportResult[], to: readonly ReportResult[]): Pick<Step, 'worse' | 'better' | 'gained' | 'lost'> {
   const out: Pick<Step, 'worse' | 'better' | 'gained' | 'lost'> = { worse: [], better: [], gained: [], lost: [] };
   for (const b of to) {
     const a = from.find((x) => x.fs === b.fs && x.scenario === b.scenario);
     if (!a || a.status === b.status) continue;
-    const t: Transition = { fs: b.fs, scenario: b.scenario, from: a.status, to: b.status, observed: b.status === 'skip' ? b.expected : b.observed };
+    const figures = figuresOf(a, b);
+    const t: Transition = { fs: b.fs, scenario: b.scenario, from: a.status, to: b.status, observed: b.status === 'skip' ? b.expected : b.observed, ...(figures.length ? { figures } : {}) };
     if (bad(b.status) && !bad(a.status)) out.worse.push(t);
     else if (b.status === 'pass' && bad(a.status)) out.better.push(t);
     else if (b.status === 'pass' && a.status === 'skip') out.gained.push(t);
@@ -70,7 +81,10 @@ export function comparisonText(c: Comparison): string {
     const size = b.textDelta !== undefined ? `, vmlinux text ${b.textDelta >= 0 ? '+' : ''}${b.textDelta} B` : '';
     lines.push(`${s.from} -> ${s.to}: ${s.worse.length} worse, ${s.better.length} better, ${s.gained.length} gained, ${s.lost.length} lost; warnings ${b.warningsFrom} -> ${b.warningsTo}${size}`);
     for (const [label, list] of [['WORSE ', s.worse], ['BETTER', s.better], ['GAINED', s.gained], ['LOST  ', s.lost]] as const)
-      for (const t of list) lines.push(`  ${label} ${t.fs.padEnd(5)} ${t.scenario.padEnd(21)} ${t.from} -> ${t.to}: ${t.observed.split('\n')[0]!.slice(0, 140)}`);
+      for (const t of list) {
+        lines.push(`  ${label} ${t.fs.padEnd(5)} ${t.scenario.padEnd(21)} ${t.from} -> ${t.to}: ${t.observed.split('\n')[0]!.slice(0, 140)}`);
+        if (t.figures?.length) lines.push(`         ${' '.repeat(5 + 1 + 21)} ${t.figures.slice(0, 4).join('; ')}`);
+      }
   }
   return lines.join('\n');
 }

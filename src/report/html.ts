@@ -38,7 +38,7 @@ function transitions(kind: 'worse' | 'better' | 'gained' | 'lost', list: Transit
   if (!list.length) return '';
   const label = { worse: 'Worse', better: 'Better', gained: 'Newly passing (was skipped)', lost: 'No longer claimed (now skipped)' }[kind];
   return `<p class="${kind}"><b>${label}: ${list.length}</b></p><ul class="changes">${list
-    .map((t) => `<li class="${kind}"><b>${esc(t.fs)} ${esc(t.scenario)}</b>: ${t.from} → ${t.to}. ${esc(t.observed.split('\n')[0]!.slice(0, 300))}</li>`)
+    .map((t) => `<li class="${kind}"><b>${esc(t.fs)} ${esc(t.scenario)}</b>: ${t.from} → ${t.to}. ${esc(t.observed.split('\n')[0]!.slice(0, 300))}${t.figures?.length ? `<br><span class="meta">${esc(t.figures.join('; '))}</span>` : ''}</li>`)
     .join('')}</ul>`;
 }
 

@@ -106,6 +106,8 @@ export interface Transition {
   to: Status;
   /** what the later side observed */
   observed: string;
+  /** the scenario's figures on both sides (freeze latency, timeout error, snapshot time...), as "name a -> b unit" */
+  figures?: string[];
 }
 
 export interface Step {

@@ -105,6 +105,17 @@ describe('comparing revisions', () => {
     expect(regressions(compareReports(a, a))).toBe(0);
   });
 
+  it('puts the scenario\'s figures on both sides beside a change of status, in report.json, the text and the page', () => {
+    const a = report([rev('generic-v2')], [res('generic-v2', 'xfs', 'dm-snapshot', 'fail', { metrics: { dmSuspendWaitedForThaw: { value: 1219, unit: 'ms' }, snapshotASetup: { value: 20, unit: 'ms' } } })]);
+    const b = report([rev('generic-v3')], [res('generic-v3', 'xfs', 'dm-snapshot', 'pass', { metrics: { snapshotASetup: { value: 19, unit: 'ms' }, dmSuspendLockfs: { value: 275, unit: 'ms' } } })]);
+    const t = compareReports(a, b).steps[0]!.better[0]!;
+    expect(t.figures).toEqual(['snapshotASetup 20 -> 19 ms', 'dmSuspendLockfs - -> 275 ms', 'dmSuspendWaitedForThaw 1219 -> - ms']);
+    expect(comparisonText(compareReports(a, b))).toMatch(/BETTER xfs   dm-snapshot +fail -> pass: .*\n +snapshotASetup 20 -> 19 ms; dmSuspendLockfs - -> 275 ms/);
+    const both = report([rev('generic-v2'), rev('generic-v3')], [...a.results, ...b.results]);
+    expect(schemaErrors(both)).toEqual([]);
+    expect(toHtml(both)).toContain('snapshotASetup 20 -&gt; 19 ms');
+  });
+
   it('pairs two single-revision runs with different names', () => {
     const a = report([rev('v1')], [res('v1', 'ext3', 'errors', 'pass')]);
     const b = report([rev('v2')], [res('v2', 'ext3', 'errors', 'fail')]);
