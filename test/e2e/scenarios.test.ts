@@ -34,7 +34,7 @@ async function run(revision: string, scenarios?: readonly ScenarioId[], opts: Om
 }
 
 describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3 and XFS)', () => {
-  const fixtures = ['bad-freeze-does-not-block', 'bad-timeout-never-fires', 'bad-thaw-waits-for-timeout', 'bad-abi', 'bad-busy-fs', 'bad-freeze-holds-s-umount', 'bad-freeze-no-quiesce', 'bad-lazy-umount-refused', 'bad-thaw-ends-dm-freeze', 'bad-freeze-stalls-other-fs'];
+  const fixtures = ['bad-freeze-does-not-block', 'bad-timeout-never-fires', 'bad-thaw-waits-for-timeout', 'bad-abi', 'bad-busy-fs', 'bad-freeze-holds-s-umount', 'bad-freeze-no-quiesce', 'bad-lazy-umount-refused', 'bad-thaw-ends-dm-freeze', 'bad-freeze-stalls-other-fs', 'bad-emergency-thaw-misses-untimed'];
 
   // scenarios that a real revision fails for real (its manifest's known issue), proven below instead of by a fixture
   const realFailures: Record<string, { revision: string; fs: ('ext3' | 'xfs')[]; shows: Record<string, RegExp> }> = {
