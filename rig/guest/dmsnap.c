@@ -279,10 +279,18 @@ static void frozen_then_snapshot(int fd, unsigned long long sectors)
 	if (call_checked("dm-resume-a", &resume, WAKE_MS, WAKE_MS) < 0 || r < 0)
 		return;
 	if (nested) {
-		/* dm's resume ended dm's freeze only: ours still holds */
+		struct probe p;
+		int done;
+
+		/* dm's resume ended dm's freeze only: ours still holds (ret 1: a write still blocked) */
+		probe_start(&p, OP_WRITE_FSYNC, ROOT "/writable", NULL);
+		done = probe_wait(&p, 300);
+		check("frozen-after-dm-resume", !done, 0, now_ms() - p.started);
 		r = TIMED(&ms, thaw_fd(fd));
 		check("thaw-a", r, errno, ms);
 		t_thaw = now_ms();
+		probe_wait(&p, WAKE_MS);
+		probe_reap(&p);
 	}
 	export_snapshot("a", "snap-a", D_EXPORT_A);
 	(void)t_thaw;

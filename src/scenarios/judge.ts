@@ -433,6 +433,8 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
       }
       const suspended = nested ? w!.ret === 0 || (f.problem(`dm's suspend of the frozen fs: ${outcomeOf(w)}`), false) : f.want('thaw-a', '0') && dmCall(f, 'dm-suspend-after-thaw', "dm's suspend, after the thaw");
       if (suspended && f.want('snapshot-a', '0') && dmCall(f, 'dm-resume-a', "dm's resume (snapshot a)")) {
+        // dm's resume ends dm's freeze, not the interface's
+        if (nested) f.yes('frozen-after-dm-resume', "dm's resume thawed the freeze made through the interface: a write went through before the interface's thaw");
         if (nested) f.want('thaw-a', '0');
         copy('a', 'snapshot a (the fs frozen through the interface, then dm)');
       }
@@ -446,7 +448,7 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
       else if (c.ret !== 0) f.problem(`dm's suspend of a fs frozen with a timeout: ${outcomeOf(c)}`);
       else if (want.suspendWhileFrozen === 'waits-for-thaw' && !expiryOk(c.ms)) f.problem(`dm's suspend of a fs frozen with a ${LIMITS.timeoutMs} ms timeout returned ${Math.round(c.ms)} ms after the freeze, not when the timeout thawed it (± ${LIMITS.expiryToleranceMs} ms)`);
       if (c?.v === 1 && dmCall(f, 'dm-resume-t', "dm's resume after the timeout")) f.want('thaw-after-timeout', m.timeout.thawAfterExpiry);
-      f.metric('dmSuspendReleasedByTimeout', c?.v === 1 ? c.ms : undefined, 'ms');
+      f.metric('dmSuspendReleasedByTimeout', c?.v === 1 && want.suspendWhileFrozen === 'waits-for-thaw' ? c.ms : undefined, 'ms');
     }
     if (dmCall(f, 'dm-suspend-b', "dm's suspend with lockfs (snapshot b)")) {
       if (m.iface) {
