@@ -32,7 +32,7 @@ import { buildPerPatch } from './per-patch.ts';
 import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
 
 /** The revisions `npm run rig` compares when none are named. */
-export const DEFAULT_REVISIONS = ['baseline', 'ext3-v1', 'generic-v2'] as const;
+export const DEFAULT_REVISIONS = ['baseline', 'ext3-v1', 'generic-v2', 'generic-v3'] as const;
 
 /** What to run: plain data, parsed from the command line (or written by a test). */
 export interface RunRequest {
