@@ -9,12 +9,23 @@ const bad = (s: Status) => s === 'fail' || s === 'error';
 
 /**
  * A scenario's figures beside its change of status: each metric either side
- * measured, "name a -> b unit" ("-" where a side has none). Pure.
+ * measured, "name a -> b unit" ("-" where a side has none), the ones that
+ * changed most first (relative change; one side missing counts as all), so
+ * that a short list shows what moved. Pure.
  */
 export function figuresOf(a: Pick<ReportResult, 'metrics'>, b: Pick<ReportResult, 'metrics'>): string[] {
   const names = [...new Set([...Object.keys(b.metrics ?? {}), ...Object.keys(a.metrics ?? {})])];
   const show = (m: ReportResult['metrics'][string] | undefined) => (m ? String(m.value) : '-');
-  return names.map((n) => `${n} ${show(a.metrics?.[n])} -> ${show(b.metrics?.[n])} ${(b.metrics?.[n] ?? a.metrics?.[n])!.unit}`);
+  const change = (n: string) => {
+    const x = a.metrics?.[n]?.value;
+    const y = b.metrics?.[n]?.value;
+    if (x === undefined || y === undefined) return 1;
+    return x === y ? 0 : Math.abs(y - x) / Math.max(Math.abs(x), Math.abs(y));
+  };
+  return names
+    .map((n, i) => ({ n, i, c: change(n) }))
+    .sort((p, q) => q.c - p.c || p.i - q.i)
+    .map(({ n }) => `${n} ${show(a.metrics?.[n])} -> ${show(b.metrics?.[n])} ${(b.metrics?.[n] ?? a.metrics?.[n])!.unit}`);
 }
 
 /** How one side's results turned into the other's, per filesystem and scenario. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { countsLine, finishReport } from '../../src/report/report-model.ts';
 import { REPORT_FORMAT, type Report, type ReportResult, type ReportRevision } from '../../src/report/report-types.ts';
 import { schemaErrors } from '../../src/report/validate.ts';
-import { compareReports, comparisonText, regressions } from '../../src/report/compare.ts';
+import { compareReports, comparisonText, figuresOf, regressions } from '../../src/report/compare.ts';
 import { toJunit } from '../../src/report/junit.ts';
 import { toHtml } from '../../src/report/html.ts';
 import { mergeReports } from '../../src/report/merge.ts';
@@ -109,11 +109,16 @@ describe('comparing revisions', () => {
     const a = report([rev('generic-v2')], [res('generic-v2', 'xfs', 'dm-snapshot', 'fail', { metrics: { dmSuspendWaitedForThaw: { value: 1219, unit: 'ms' }, snapshotASetup: { value: 20, unit: 'ms' } } })]);
     const b = report([rev('generic-v3')], [res('generic-v3', 'xfs', 'dm-snapshot', 'pass', { metrics: { snapshotASetup: { value: 19, unit: 'ms' }, dmSuspendLockfs: { value: 275, unit: 'ms' } } })]);
     const t = compareReports(a, b).steps[0]!.better[0]!;
-    expect(t.figures).toEqual(['snapshotASetup 20 -> 19 ms', 'dmSuspendLockfs - -> 275 ms', 'dmSuspendWaitedForThaw 1219 -> - ms']);
-    expect(comparisonText(compareReports(a, b))).toMatch(/BETTER xfs   dm-snapshot +fail -> pass: .*\n +snapshotASetup 20 -> 19 ms; dmSuspendLockfs - -> 275 ms/);
+    // what moved most first: a figure one side lacks, then by relative change
+    expect(t.figures).toEqual(['dmSuspendLockfs - -> 275 ms', 'dmSuspendWaitedForThaw 1219 -> - ms', 'snapshotASetup 20 -> 19 ms']);
+    expect(comparisonText(compareReports(a, b))).toMatch(/BETTER xfs   dm-snapshot +fail -> pass: .*\n +dmSuspendLockfs - -> 275 ms; dmSuspendWaitedForThaw 1219 -> - ms; snapshotASetup 20 -> 19 ms/);
     const both = report([rev('generic-v2'), rev('generic-v3')], [...a.results, ...b.results]);
     expect(schemaErrors(both)).toEqual([]);
     expect(toHtml(both)).toContain('snapshotASetup 20 -&gt; 19 ms');
+    // XFS's no-device-writes from generic-v2 to generic-v3 (runs of 2026-12-01): the mmap and splice writes lead, not the timings
+    const before = { metrics: { freezeLatency: { value: 193.4, unit: 'ms' }, deviceWriteRequests_mmap: { value: 44, unit: 'requests' }, deviceWriteRequests_splice: { value: 2, unit: 'requests' }, deviceWriteRequests_odirect: { value: 0, unit: 'requests' } } };
+    const after = { metrics: { freezeLatency: { value: 123.7, unit: 'ms' }, deviceWriteRequests_mmap: { value: 0, unit: 'requests' }, deviceWriteRequests_splice: { value: 0, unit: 'requests' }, deviceWriteRequests_odirect: { value: 0, unit: 'requests' } } };
+    expect(figuresOf(before, after)).toEqual(['deviceWriteRequests_mmap 44 -> 0 requests', 'deviceWriteRequests_splice 2 -> 0 requests', 'freezeLatency 193.4 -> 123.7 ms', 'deviceWriteRequests_odirect 0 -> 0 requests']);
   });
 
   it('pairs two single-revision runs with different names', () => {
