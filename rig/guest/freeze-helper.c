@@ -20,6 +20,7 @@
  * Built with musl-gcc -static: glibc static binaries refuse to start on a
  * kernel this old ("FATAL: kernel too old").
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -202,6 +203,69 @@ static int run_one(const struct scenario *s)
 	return -1;
 }
 
+/* 1 if the link at path points into dir (a cwd, an open file). */
+static int link_under(const char *path, const char *dir)
+{
+	char target[256];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	size_t len = strlen(dir);
+
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	return strncmp(target, dir, len) == 0 && (target[len] == '/' || target[len] == '\0');
+}
+
+/*
+ * umount said EBUSY: which processes still hold the fs (their cwd or an
+ * open file under it), one "busy" event each, so that the host can name
+ * them. Read from /proc, as fuser would.
+ */
+static void report_busy(const char *dir)
+{
+	DIR *procs = opendir("/proc");
+	struct dirent *p;
+
+	while (procs && (p = readdir(procs))) {
+		char path[288], comm[64] = "";
+		int pid = atoi(p->d_name), holds, fd;
+		DIR *fds;
+		struct dirent *f;
+
+		if (pid <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+		holds = link_under(path, dir);
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (!holds && fds && (f = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, f->d_name);
+			holds = link_under(path, dir);
+		}
+		if (fds)
+			closedir(fds);
+		if (!holds)
+			continue;
+		/* "pid (comm) state ...": 2.6.27 has no /proc/<pid>/comm */
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			char stat[128], *open_p, *close_p;
+			ssize_t n = read(fd, stat, sizeof(stat) - 1);
+
+			stat[n > 0 ? n : 0] = '\0';
+			open_p = strchr(stat, '(');
+			close_p = strrchr(stat, ')');
+			if (open_p && close_p > open_p && close_p - open_p - 1 < (long)sizeof(comm))
+				snprintf(comm, sizeof(comm), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
+			close(fd);
+		}
+		emit("{\"event\":\"busy\",\"pid\":%d,\"comm\":\"%s\"}", pid, comm);
+	}
+	if (procs)
+		closedir(procs);
+}
+
 /*
  * Runs the scenarios on /dev/vda; returns 0, -1 if one hung, -2 if the fs
  * could not be unmounted after them (a scenario left a lock behind, e.g. a
@@ -238,7 +302,11 @@ static int run_scenarios(void)
 			return r;
 	}
 	if (umount(MNT) < 0) {
-		emit("{\"event\":\"error\",\"what\":\"umount\",\"errno\":%d}", errno);
+		int err = errno;
+
+		if (err == EBUSY)
+			report_busy(MNT);
+		emit("{\"event\":\"error\",\"what\":\"umount\",\"errno\":%d}", err);
 		return -2;
 	}
 	return 0;

@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -333,8 +335,13 @@ static void load_metadata(struct load *l, int i)
 
 /*
  * The user's own static workload (/workload in the initramfs, arguments one
- * per line in /workload.args, "{dir}" replaced by its directory).
+ * per line in /workload.args, "{dir}" replaced by its directory). It runs in
+ * a process group of its own, so that it and every child it forks can be
+ * stopped at its bound, and writes its output to WORKLOAD_OUT (at most
+ * WORKLOAD_OUTPUT_MAX bytes: more fails with EFBIG, not SIGXFSZ).
  */
+#define WORKLOAD_OUT "/workload.out"
+
 static pid_t start_user_workload(void)
 {
 	char *argv[32], line[256], *args[32];
@@ -358,32 +365,102 @@ static pid_t start_user_workload(void)
 	argv[argc] = NULL;
 	pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		struct rlimit fsize = { WORKLOAD_OUTPUT_MAX, WORKLOAD_OUTPUT_MAX };
+		int out = open(WORKLOAD_OUT, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
+		setpgid(0, 0);
 		/* its output is not ours: keep the console for result lines */
-		dup2(null, 1);
-		dup2(null, 2);
+		dup2(out, 1);
+		dup2(out, 2);
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &fsize);
 		if (chdir(MNT "/workload") == 0)
 			execv(argv[0], argv);
+		fprintf(stderr, "freeze-rig: cannot run the workload: %s\n", strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);	/* as the child does: whichever runs first */
 	for (i = 1; i < argc; i++)
 		free(args[i]);
 	emit("{\"event\":\"workload\",\"fs\":\"%s\",\"pid\":%d}", fsname, (int)pid);
 	return pid;
 }
 
+/* The last WORKLOAD_OUTPUT_LINES lines the workload wrote, for the host to keep and quote. */
+static void emit_workload_output(void)
+{
+	static char buf[16384];
+	int fd = open(WORKLOAD_OUT, O_RDONLY), lines = 0;
+	off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
+	char *p, *line;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* from the start of the last WORKLOAD_OUTPUT_LINES lines */
+	for (p = buf + n - 1; p > buf; p--)
+		if (*p == '\n' && p[1] && ++lines > WORKLOAD_OUTPUT_LINES)
+			break;
+	p = p > buf || *p == '\n' ? p + 1 : p;
+	emit("{\"event\":\"workload-output\",\"fs\":\"%s\",\"bytes\":%ld}", fsname, (long)size);
+	for (line = strtok(p, "\n"); line; line = strtok(NULL, "\n")) {
+		line[strcspn(line, "\r")] = '\0';
+		if (strlen(line) > 300)
+			line[300] = '\0';
+		emit("{\"event\":\"workload-line\",\"fs\":\"%s\",\"text\":\"%s\"}", fsname, line);
+	}
+}
+
+/*
+ * The user's workload at the end of the cycles: reaped if it ended by
+ * itself, else killed with its whole process group, as fstests' freeze
+ * tests stop fsstress. Whatever of its group outlived it goes too, so that
+ * the fs can be unmounted.
+ *   workload-exited  ret: its exit status, or minus the signal that ended it;
+ *                    v 1: killed at its bound; ms: from its start
+ */
+static void stop_user_workload(pid_t user, int status, int done, double started)
+{
+	int killed = 0;
+	double t;
+
+	if (!done && waitpid(user, &status, WNOHANG) == user)
+		done = 1;
+	if (!done) {
+		killed = 1;
+		kill(-user, SIGTERM);
+		for (t = now_ms(); !done && now_ms() - t < 1000; sleep_ms(20))
+			done = waitpid(user, &status, WNOHANG) == user;
+		if (!done) {
+			kill(-user, SIGKILL);
+			waitpid(user, &status, 0);
+		}
+	}
+	checkv("workload-exited", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), 0, now_ms() - started, killed);
+	/* its group's survivors, reparented to us (PID 1): killed and reaped */
+	kill(-user, SIGKILL);
+	for (t = now_ms(); now_ms() - t < 2000; sleep_ms(20))
+		if (waitpid(-user, NULL, WNOHANG) < 0 && errno == ECHILD)
+			break;
+	emit_workload_output();
+}
+
 /*
  * freeze-under-load: two writers, one metadata process and the user's
- * workload, ten freeze/thaw cycles. Nothing may hang; the host checks the
+ * workload, ten freeze/thaw cycles, more while the workload runs (up to
+ * WORKLOAD_BOUND_MS from its start). Nothing may hang; the host checks the
  * image (e2fsck -fn, xfs_repair -n) after shutdown.
  */
 static void freeze_under_load(void)
 {
 	struct load *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pids[3], user;
-	int fd, c, i, finished = 0;
-	double t0;
+	int fd, c, i, finished = 0, status = 0, user_done = 0;
+	double t0, t_user;
 
 	if (l == MAP_FAILED)
 		return;
@@ -400,8 +477,9 @@ static void freeze_under_load(void)
 		}
 	}
 	user = start_user_workload();
+	t_user = now_ms();
 	fd = fs_open();
-	for (c = 0; c < 10; c++) {
+	for (c = 0; c < 10 || (user > 0 && !user_done && now_ms() - t_user < WORKLOAD_BOUND_MS); c++) {
 		long before, during;
 		double ms;
 		int r;
@@ -415,28 +493,25 @@ static void freeze_under_load(void)
 		checkv("ops-while-frozen", 0, 0, 300, during);
 		r = TIMED(&ms, thaw_fd(fd));
 		checkv("thaw", r, errno, ms, c);
+		if (user > 0 && !user_done)
+			user_done = waitpid(user, &status, WNOHANG) == user;
 	}
 	l->stop = 1;
 	t0 = now_ms();
+	/* the rig's own load, reaped by pid: waitpid(-1) would take the user's workload's status too */
 	while (finished < 3 && now_ms() - t0 < 10000) {
-		pid_t p = waitpid(-1, NULL, WNOHANG);
-
 		for (i = 0; i < 3; i++)
-			if (p == pids[i])
+			if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
+				pids[i] = 0;
 				finished++;
-		if (p <= 0)
+			}
+		if (finished < 3)
 			sleep_ms(20);
 	}
 	check("workers-finished", finished == 3, 0, now_ms() - t0);
 	checkv("ops", 0, 0, 0, l->ops[0] + l->ops[1] + l->ops[2]);
-	if (user > 0) {
-		int status = 0;
-
-		/* the workload ends by itself; give it the same 10 s */
-		while (waitpid(user, &status, WNOHANG) == 0 && now_ms() - t0 < 10000)
-			sleep_ms(50);
-		check("workload-exited", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0, now_ms() - t0);
-	}
+	if (user > 0)
+		stop_user_workload(user, status, user_done, t_user);
 	close(fd);
 }
 

@@ -25,6 +25,17 @@ export const GUEST = {
   softlockupS: 10,
   /** reset-at-expiry: how far past the deadline each round resets, in ms */
   expiryLateMs: [5, 20, 50],
+  /**
+   * freeze-under-load: the freeze cycles go on while the user's workload
+   * runs, this long from its start at most; then its process group is
+   * killed (SIGTERM, SIGKILL a second later), as fstests' freeze tests stop
+   * fsstress.
+   */
+  workloadBoundS: 15,
+  /** what the workload may write to its output file (RLIMIT_FSIZE; writes beyond fail with EFBIG) */
+  workloadOutputMax: 1 << 20,
+  /** the tail of that output the guest prints for the host to keep, in lines */
+  workloadOutputLines: 40,
 };
 
 /**
@@ -53,7 +64,8 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'freeze-read-only': 15,
   'lazy-umount-frozen': 25,
   'emergency-thaw': 20,
-  'freeze-under-load': 25,
+  // the user's workload may keep the cycles going for its bound (15 s), then its group is killed
+  'freeze-under-load': 40,
   'snapshot-consistent': 90,
   // vanilla XFS's first freeze may wait 30 s for xfssyncd, then five windows of about 3 s
   'no-device-writes': 90,
@@ -83,6 +95,9 @@ export function guestContractHeader(): string {
     `#define SOFTLOCKUP_S ${GUEST.softlockupS}`,
     `#define EXPIRY_ROUNDS ${GUEST.expiryLateMs.length}`,
     `#define EXPIRY_LATE_MS { ${GUEST.expiryLateMs.join(', ')} }`,
+    `#define WORKLOAD_BOUND_MS ${GUEST.workloadBoundS * 1000}`,
+    `#define WORKLOAD_OUTPUT_MAX ${GUEST.workloadOutputMax}`,
+    `#define WORKLOAD_OUTPUT_LINES ${GUEST.workloadOutputLines}`,
     '/* X(id, function, watchdog budget in s), in the order the guest runs them */',
     `#define SCENARIO_TABLE(X) \\\n${SCENARIOS.map(row).join(' \\\n')}`,
     '#endif',

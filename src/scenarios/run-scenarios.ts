@@ -19,6 +19,7 @@ import { expectedFor } from './dmesg.ts';
 import { say } from '../util/progress.ts';
 import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
 import { flavorOf, forFlavor, knownIssueOf, type Manifest } from './manifest.ts';
+import { outcomeOf } from './errno.ts';
 
 export interface BootRecord {
   fs: FsName;
@@ -122,6 +123,22 @@ export function kernelStopped(p: { kind: string; text: string }, end: string): s
 /** The observation of a scenario the kernel stopped (kernelStopped is defined for p). */
 const stoppedBy = (p: { kind: string; text: string }, end: string, s: string) => `${kernelStopped(p, end)} during ${s}: ${stripTimestamp(p.text).trim()}`;
 
+/**
+ * The guest's final umount, when it failed: the reason, with the processes
+ * that still held the fs (its "busy" events). The image was left mounted,
+ * so the host's fsck of it is no evidence about the kernel. Pure.
+ */
+export function umountFailure(fs: FsName, events: Pick<VmResult, 'events'>['events']): string | undefined {
+  const e = events.find((x) => x.data.event === 'error' && x.data.what === 'umount');
+  if (!e) return undefined;
+  const busy = events.filter((x) => x.data.event === 'busy').map((x) => `${String(x.data.comm)} (pid ${String(x.data.pid)})`);
+  return `the guest could not unmount its ${fs} (umount: ${outcomeOf({ ret: -1, errno: Number(e.data.errno) })})${busy.length ? `, still held by ${busy.join(', ')}` : ''}`;
+}
+
+/** The last lines of the user's workload's output, as the guest printed them (workload-line events). Pure. */
+export const workloadOutput = (fs: FsName, events: Pick<VmResult, 'events'>['events']): string[] =>
+  events.filter((e) => e.data.event === 'workload-line' && e.data.fs === fs).map((e) => String(e.data.text));
+
 /** Guest checks from the console events. */
 const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) => e.data.event === 'check').map((e) => e.data as unknown as Check);
 
@@ -177,6 +194,9 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     }
     const res = judge(revision, manifest, fs, s, checks, r);
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
+    // a user workload's failure is quoted with its own words
+    const said = s === 'freeze-under-load' ? workloadOutput(fs, r.events) : [];
+    if (said.length && (res.status === 'fail' || res.status === 'error')) res.console = [`the workload's last ${said.length} lines of output:`, ...said];
     const done = r.events.find((e) => e.data.event === 'scenario-done' && e.data.scenario === s)?.line ?? Infinity;
     // the kernel's own BUG or oops inside the scenario (its process was killed, its checks cut short): that is the result
     const crash = s === 'dmesg-clean' ? undefined : r.problems.find((p) => p.line >= (started.get(s) ?? Infinity) && p.line <= done && kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
@@ -308,8 +328,11 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       // the image checked on the host after the guest shut down
       const { command, exitCode, output } = await fsckImage(fs, image);
       const check = { command, exitCode, output: output.split('\n').slice(-15) };
+      const notUnmounted = umountFailure(fs, r.events);
+      const said = workloadOutput(fs, r.events);
+      if (said.length) await writeFile(join(dir, `${name}-workload.out`), `${said.join('\n')}\n`);
       const hostChecks: Check[] = [
-        { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0 },
+        { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0, ...(notUnmounted ? { note: notUnmounted } : {}) },
         ...(await backup.checks(disks)),
         ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
       ];
@@ -333,7 +356,10 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       };
       // the first VM of a filesystem also judges what no VM runs (the skips)
       const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest(fs).has(s))));
-      const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks);
+      const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks).map((x) =>
+        // the host's fsck said why the image is not clean: that is the evidence a reviewer needs
+        x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
+      );
       const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
       return { boot, results, dmesg };
     }),
