@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { RigError, EXIT } from './errors.ts';
 import { killAll } from './vm/processes.ts';
+import { runInterruptHandlers } from './util/interrupt.ts';
 import { registerSource } from './commands/source.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerDoctor } from './commands/doctor.ts';
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     const n = killAll();
+    runInterruptHandlers(sig);
     process.stderr.write(`\nfreeze-rig: interrupted${n ? `; stopped ${n} QEMU process(es)` : ''}\n`);
     process.exit(130);
   });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_FRAGMENTS } from '../config/fragments.ts';
 import { cacheLayout } from '../paths.ts';
 import { DEFAULT_VMS_PER_FS } from '../scenarios/run-scenarios.ts';
-import { isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
+import { GUEST, isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
 import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { DEFAULT_REVISIONS, runPipeline } from '../pipeline/run.ts';
@@ -22,7 +22,6 @@ interface RunOpts {
   scenario?: string[];
   fs?: string[];
   workload?: string;
-  workloadArg: string[];
   config?: string[];
   jobs: number;
   out?: string;
@@ -77,8 +76,8 @@ export function registerRun(program: Command): void {
     .option('--series <rev...>', 'patch revisions to run (names or series directories)', [...DEFAULT_REVISIONS])
     .option('--scenario <id...>', `scenarios to run (default: all): ${SCENARIOS.join(', ')}`)
     .option('--fs <name...>', 'filesystems (default: ext3 xfs)')
-    .option('--workload <binary>', 'a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress)')
-    .option('--workload-arg <arg...>', 'its arguments; {dir} is its directory on the frozen fs', [])
+    .argument('[workload-args...]', "after --, the workload's arguments; {dir} is its directory on the frozen fs (e.g. -- -d {dir} -n 3000 -p 4)")
+    .option('--workload <binary>', `a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress); the cycles go on while it runs, ${GUEST.workloadBoundS} s at most, then its process group is killed`)
     .option('--per-patch', "also build each revision after each of its patches (bisectability)")
     .option('--config <fragment...>', 'config fragments')
     .option('--smp', 'an SMP, preemptible kernel (kernel-config/smp.config) on two vCPUs, for the race scenarios (a build of its own)')
@@ -86,14 +85,15 @@ export function registerRun(program: Command): void {
     .option('--vms-per-fs <n>', 'guests per filesystem at most, its scenarios split between them', parseVms, DEFAULT_VMS_PER_FS)
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
-    .action(async (opts: RunOpts) => {
+    .action(async (workloadArgs: string[], opts: RunOpts) => {
+      if (workloadArgs.length && !opts.workload) throw usageError(`arguments without --workload: ${workloadArgs.join(' ')}`, 'give the workload with --workload BINARY, then its arguments after --');
       const outcome = await runPipeline(
         {
           layout: cacheLayout(),
           revisions: opts.series,
           scenarios: parseScenarios(opts.scenario),
           filesystems: parseFilesystems(opts.fs),
-          workload: opts.workload ? { binary: resolve(opts.workload), args: opts.workloadArg } : undefined,
+          workload: opts.workload ? { binary: resolve(opts.workload), args: workloadArgs } : undefined,
           vmsPerFs: opts.vmsPerFs,
           perPatch: opts.perPatch,
           fragments: fragmentsFor(opts.config, opts.smp),

@@ -23,12 +23,15 @@ import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
-import { writeReport } from '../report/write-report.ts';
+import { writeReport, writeReportJsonSync } from '../report/write-report.ts';
+import { onInterrupt } from '../util/interrupt.ts';
+import { mkdirSync } from 'node:fs';
 import { commonPrefix, patchKey } from '../tree/series.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { buildRevision } from './build-revision.ts';
 import { buildPerPatch } from './per-patch.ts';
+import { checkWorkload } from '../guest/workload.ts';
 import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
 
 /** The revisions `npm run rig` compares when none are named. */
@@ -102,70 +105,85 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     if (revisions.some((x) => x.name === rev.name)) throw inputError(`${r}: revision ${rev.name} is listed twice`, { hint: 'name each revision once (a series directory counts by its name)' });
     revisions.push(rev);
   }
+  if (req.workload) await checkWorkload(req.workload.binary);
   const runs: RevisionRun[] = [];
   const createdAt = new Date().toISOString();
   const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
-  const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
-  // Every revision is compared with baseline's build: warnings it adds, size it changes.
-  // the guest helper is made while the kernel compiles: it needs only the patched tree
-  const kits = new Map<string, Promise<GuestKit>>();
-  const onTree = (tree: WorkTree) => {
-    const kit = prepareGuestKit(req.layout, tree, guestContractHeader());
-    kit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
-    kits.set(tree.key, kit);
-  };
-  const base = buildRevision({ ...buildOpts, revision: 'baseline', onTree });
-  // Builds form a chain of their own, one after another and at low priority
-  // (buildKernel runs make under nice 19), so that the next revision compiles
-  // while this one's guests run: the guests mostly sleep in their waits, and
-  // at nice 0 they keep the CPU whenever they need it. A work tree is
-  // extracted as soon as every build it may be seeded from is done (a seed
-  // must finish before the extraction, seed.ts): baseline's, and those of
-  // the run's revisions it extends (a fixture extends generic-v2), so most
-  // extractions do not wait for the build before them.
-  const builds: Promise<Built>[] = [];
-  let chain: Promise<unknown> = base;
-  for (const [i, rev] of revisions.entries()) {
-    const gate = chain;
-    const seeds = revisions.slice(0, i).flatMap((r, j) => (stacksOn(rev, r) ? [builds[j]!.catch(() => undefined)] : []));
-    const built = Promise.all([base, ...seeds]).then(() => buildOne(rev, gate));
-    built.catch(() => undefined); // awaited in order below
-    builds.push(built);
-    chain = built.catch(() => undefined);
-  }
-  async function buildOne(rev: Revision, gate: Promise<unknown>): Promise<Built> {
-    // --per-patch pushes the stack patch by patch in the same tree: all of it after the build before
-    const steps = req.perPatch ? await gate.then(() => buildPerPatch({ ...buildOpts, revision: rev })) : [];
-    const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree, gate });
-    return { rec, steps, guestKit: kits.get(rec.tree.key) };
-  }
-  for (const [i, rev] of revisions.entries()) {
-    const manifest = manifestOf(rev);
-    const { rec, steps, guestKit } = await builds[i]!;
-    // checkpatch runs while the guests boot: the guests mostly wait
-    const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workload: req.workload, vmsPerFs: req.vmsPerFs, guestKit });
-    guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
-    const patches = (await patchRecords(rec, rev.patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
-    const delta = revisionDelta(await base, rec);
-    for (const p of patches) {
-      const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
-      sink.say(`${rev.name}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : p.build.stage === 'config' ? `CONFIG FAILS (${p.build.error})` : 'DOES NOT BUILD'}` : ''}`);
+  // a run stopped by a signal still says what finished, and where it stopped, even in its first revision
+  let stage = 'building baseline';
+  const forget = onInterrupt((signal) => {
+    mkdirSync(req.runDir, { recursive: true });
+    writeReportJsonSync(req.runDir, { ...report(false), interrupted: { signal, during: stage } });
+  });
+  try {
+    const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
+    // Every revision is compared with baseline's build: warnings it adds, size it changes.
+    // the guest helper is made while the kernel compiles: it needs only the patched tree
+    const kits = new Map<string, Promise<GuestKit>>();
+    const onTree = (tree: WorkTree) => {
+      const kit = prepareGuestKit(req.layout, tree, guestContractHeader());
+      kit.catch(() => undefined); // awaited by runScenarios; a failed build must not leave it unhandled
+      kits.set(tree.key, kit);
+    };
+    const base = buildRevision({ ...buildOpts, revision: 'baseline', onTree });
+    // Builds form a chain of their own, one after another and at low priority
+    // (buildKernel runs make under nice 19), so that the next revision compiles
+    // while this one's guests run: the guests mostly sleep in their waits, and
+    // at nice 0 they keep the CPU whenever they need it. A work tree is
+    // extracted as soon as every build it may be seeded from is done (a seed
+    // must finish before the extraction, seed.ts): baseline's, and those of
+    // the run's revisions it extends (a fixture extends generic-v2), so most
+    // extractions do not wait for the build before them.
+    const builds: Promise<Built>[] = [];
+    let chain: Promise<unknown> = base;
+    for (const [i, rev] of revisions.entries()) {
+      const gate = chain;
+      const seeds = revisions.slice(0, i).flatMap((r, j) => (stacksOn(rev, r) ? [builds[j]!.catch(() => undefined)] : []));
+      const built = Promise.all([base, ...seeds]).then(() => buildOne(rev, gate));
+      built.catch(() => undefined); // awaited in order below
+      builds.push(built);
+      chain = built.catch(() => undefined);
     }
-    if (rev.name !== 'baseline') sink.say(`${rev.name}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
-    sink.say(`${rec.revision}: ${buildLine(rec)}; its guests are booting`);
-    const { results, boots } = await guests;
-    for (const r of results) sink.result(r);
-    runs.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
-    // a revision named by its path is filed under its name, as runScenarios files its guests
-    await writeJsonAtomic(join(req.runDir, rec.revision, 'build.json'), rec);
-    // after each revision: a run stopped later still leaves a report, marked incomplete
-    await writeReport(req.runDir, report(false));
+    async function buildOne(rev: Revision, gate: Promise<unknown>): Promise<Built> {
+      // --per-patch pushes the stack patch by patch in the same tree: all of it after the build before
+      const steps = req.perPatch ? await gate.then(() => buildPerPatch({ ...buildOpts, revision: rev })) : [];
+      const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree, gate });
+      return { rec, steps, guestKit: kits.get(rec.tree.key) };
+    }
+    for (const [i, rev] of revisions.entries()) {
+      const manifest = manifestOf(rev);
+      stage = `building ${rev.name}`;
+      const { rec, steps, guestKit } = await builds[i]!;
+      stage = `${rev.name}'s guests`;
+      // checkpatch runs while the guests boot: the guests mostly wait
+      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workload: req.workload, vmsPerFs: req.vmsPerFs, guestKit });
+      guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
+      const patches = (await patchRecords(rec, rev.patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
+      const delta = revisionDelta(await base, rec);
+      for (const p of patches) {
+        const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
+        sink.say(`${rev.name}: ${p.name}: ${cp}${p.applied.fuzz.length ? `, FUZZ in ${p.applied.fuzz.length} hunks` : ''}${p.build ? `, ${p.build.ok ? 'builds' : p.build.stage === 'config' ? `CONFIG FAILS (${p.build.error})` : 'DOES NOT BUILD'}` : ''}`);
+      }
+      if (rev.name !== 'baseline') sink.say(`${rev.name}: ${delta.newWarnings ? `${delta.newWarnings.length} new warnings` : `new warnings unknown (${delta.why})`}, vmlinux text ${delta.size?.text ?? '?'} B, data ${delta.size?.data ?? '?'} B against baseline`);
+      sink.say(`${rec.revision}: ${buildLine(rec)}; its guests are booting`);
+      const { results, boots } = await guests;
+      for (const r of results) sink.result(r);
+      runs.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
+      // a revision named by its path is filed under its name, as runScenarios files its guests
+      await writeJsonAtomic(join(req.runDir, rec.revision, 'build.json'), rec);
+      // after each revision: a run stopped later still leaves a report, marked incomplete
+      await writeReport(req.runDir, report(false));
+    }
+    stage = 'writing the report';
+    const final = report(true);
+    await writeReport(req.runDir, final);
+    forget();
+    const all = runs.flatMap((r) => r.results);
+    const missed = all.filter((r) => ['missed', 'known-passed'].includes(standingOf(r)));
+    const knownFailed = all.filter((r) => standingOf(r) === 'known-failed');
+    const unbuildable = runs.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
+    return { report: final, runDir: req.runDir, verdict: missed.length || unbuildable.length ? 'fail' : 'pass', missed, knownFailed, unbuildable };
+  } finally {
+    forget();
   }
-  const final = report(true);
-  await writeReport(req.runDir, final);
-  const all = runs.flatMap((r) => r.results);
-  const missed = all.filter((r) => ['missed', 'known-passed'].includes(standingOf(r)));
-  const knownFailed = all.filter((r) => standingOf(r) === 'known-failed');
-  const unbuildable = runs.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
-  return { report: final, runDir: req.runDir, verdict: missed.length || unbuildable.length ? 'fail' : 'pass', missed, knownFailed, unbuildable };
 }

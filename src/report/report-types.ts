@@ -86,6 +86,8 @@ export interface Report {
   results: ReportResult[];
   figures: FreezeFigures[];
   comparison: Comparison;
+  /** a run stopped by a signal: which, and what it was doing (complete is false) */
+  interrupted?: { signal: string; during: string };
 }
 
 /** What the run command hands over for one revision. */

@@ -3,6 +3,7 @@
  * against its schema first), junit.xml and report.html. Each is written
  * atomically; report.json says complete: false until the run has finished.
  */
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { toHtml } from './html.ts';
@@ -18,4 +19,16 @@ export async function writeReport(runDir: string, report: Report): Promise<void>
   await writeFileAtomic(join(runDir, REPORT_FILES.junit), toJunit(report));
   await writeFileAtomic(join(runDir, REPORT_FILES.html), toHtml(report));
   await writeFileAtomic(join(runDir, REPORT_FILES.json), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/**
+ * report.json alone, synchronously and atomically: for a run stopped by a
+ * signal, whose process exits right after (junit.xml and report.html keep
+ * what the last finished revision wrote; `report render` redraws them).
+ */
+export function writeReportJsonSync(runDir: string, report: Report): void {
+  assertValidReport(report);
+  const file = join(runDir, REPORT_FILES.json);
+  writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${file}.tmp-${process.pid}`, file);
 }
