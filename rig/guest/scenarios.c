@@ -334,29 +334,43 @@ static void load_metadata(struct load *l, int i)
 }
 
 /*
- * The user's own static workload (/workload in the initramfs, arguments one
- * per line in /workload.args, "{dir}" replaced by its directory). It runs in
- * a process group of its own, so that it and every child it forks can be
- * stopped at its bound, and writes its output to WORKLOAD_OUT (at most
- * WORKLOAD_OUTPUT_MAX bytes: more fails with EFBIG, not SIGXFSZ).
+ * The user's own static workloads: /workload-N in the initramfs, arguments
+ * one per line in /workload-N.args, "{dir}" replaced by its directory
+ * MNT/workload-N. Each runs in a process group of its own, so that it and
+ * every child it forks can be stopped at its bound, and writes its output to
+ * /workload-N.out (at most WORKLOAD_OUTPUT_MAX bytes: more fails with EFBIG,
+ * not SIGXFSZ).
  */
-#define WORKLOAD_OUT "/workload.out"
+struct workload {
+	pid_t pid;		/* 0: none */
+	int status;
+	int done;		/* reaped, status set */
+};
 
-static pid_t start_user_workload(void)
+static void workload_path(char *buf, size_t n, const char *prefix, int i, const char *suffix)
 {
-	char *argv[32], line[256], *args[32];
+	snprintf(buf, n, "%s/workload-%d%s", prefix, i, suffix);
+}
+
+static pid_t start_user_workload(int n)
+{
+	char *argv[32], line[256], *args[32], bin[64], argf[64], dir[64], out_path[64];
 	int argc = 0, i;
 	FILE *f;
 	pid_t pid;
 
-	if (access("/workload", X_OK) < 0)
+	workload_path(bin, sizeof(bin), "", n, "");
+	workload_path(argf, sizeof(argf), "", n, ".args");
+	workload_path(dir, sizeof(dir), MNT, n, "");
+	workload_path(out_path, sizeof(out_path), "", n, ".out");
+	if (access(bin, X_OK) < 0)
 		return 0;
-	mkdir(MNT "/workload", 0755);
-	argv[argc++] = "/workload";
-	f = fopen("/workload.args", "r");
+	mkdir(dir, 0755);
+	argv[argc++] = bin;
+	f = fopen(argf, "r");
 	while (f && argc < 31 && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		args[argc] = strcmp(line, "{dir}") == 0 ? strdup(MNT "/workload") : strdup(line);
+		args[argc] = strcmp(line, "{dir}") == 0 ? strdup(dir) : strdup(line);
 		argv[argc] = args[argc];
 		argc++;
 	}
@@ -366,7 +380,7 @@ static pid_t start_user_workload(void)
 	pid = fork();
 	if (pid == 0) {
 		struct rlimit fsize = { WORKLOAD_OUTPUT_MAX, WORKLOAD_OUTPUT_MAX };
-		int out = open(WORKLOAD_OUT, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		setpgid(0, 0);
 		/* its output is not ours: keep the console for result lines */
@@ -374,7 +388,7 @@ static pid_t start_user_workload(void)
 		dup2(out, 2);
 		signal(SIGXFSZ, SIG_IGN);
 		setrlimit(RLIMIT_FSIZE, &fsize);
-		if (chdir(MNT "/workload") == 0)
+		if (chdir(dir) == 0)
 			execv(argv[0], argv);
 		fprintf(stderr, "freeze-rig: cannot run the workload: %s\n", strerror(errno));
 		_exit(127);
@@ -382,71 +396,94 @@ static pid_t start_user_workload(void)
 	setpgid(pid, pid);	/* as the child does: whichever runs first */
 	for (i = 1; i < argc; i++)
 		free(args[i]);
-	emit("{\"event\":\"workload\",\"fs\":\"%s\",\"pid\":%d}", fsname, (int)pid);
+	emit("{\"event\":\"workload\",\"fs\":\"%s\",\"n\":%d,\"pid\":%d}", fsname, n, (int)pid);
 	return pid;
 }
 
-/* The last WORKLOAD_OUTPUT_LINES lines the workload wrote, for the host to keep and quote. */
-static void emit_workload_output(void)
+/* The last WORKLOAD_OUTPUT_LINES lines workload n wrote, for the host to keep and quote. */
+static void emit_workload_output(int n)
 {
 	static char buf[16384];
-	int fd = open(WORKLOAD_OUT, O_RDONLY), lines = 0;
-	off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
-	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
+	char path[64];
+	int fd, lines = 0;
+	off_t size, from;
+	ssize_t got;
 	char *p, *line;
 
+	workload_path(path, sizeof(path), "", n, ".out");
+	fd = open(path, O_RDONLY);
+	size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+	got = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
+	if (got <= 0)
 		return;
-	buf[n] = '\0';
+	buf[got] = '\0';
 	/* from the start of the last WORKLOAD_OUTPUT_LINES lines */
-	for (p = buf + n - 1; p > buf; p--)
+	for (p = buf + got - 1; p > buf; p--)
 		if (*p == '\n' && p[1] && ++lines > WORKLOAD_OUTPUT_LINES)
 			break;
 	p = p > buf || *p == '\n' ? p + 1 : p;
-	emit("{\"event\":\"workload-output\",\"fs\":\"%s\",\"bytes\":%ld}", fsname, (long)size);
+	emit("{\"event\":\"workload-output\",\"fs\":\"%s\",\"n\":%d,\"bytes\":%ld}", fsname, n, (long)size);
 	for (line = strtok(p, "\n"); line; line = strtok(NULL, "\n")) {
 		line[strcspn(line, "\r")] = '\0';
 		if (strlen(line) > 300)
 			line[300] = '\0';
-		emit("{\"event\":\"workload-line\",\"fs\":\"%s\",\"text\":\"%s\"}", fsname, line);
+		emit("{\"event\":\"workload-line\",\"fs\":\"%s\",\"n\":%d,\"text\":\"%s\"}", fsname, n, line);
 	}
 }
 
-/*
- * The user's workload at the end of the cycles: reaped if it ended by
- * itself, else killed with its whole process group, as fstests' freeze
- * tests stop fsstress. Whatever of its group outlived it goes too, so that
- * the fs can be unmounted.
- *   workload-exited  ret: its exit status, or minus the signal that ended it;
- *                    v 1: killed at its bound; ms: from its start
- */
-static void stop_user_workload(pid_t user, int status, int done, double started)
+/* 1 while any workload runs (reaping those that ended). */
+static int workloads_running(struct workload *w)
 {
-	int killed = 0;
-	double t;
+	int i, running = 0;
 
-	if (!done && waitpid(user, &status, WNOHANG) == user)
-		done = 1;
-	if (!done) {
-		killed = 1;
-		kill(-user, SIGTERM);
-		for (t = now_ms(); !done && now_ms() - t < 1000; sleep_ms(20))
-			done = waitpid(user, &status, WNOHANG) == user;
-		if (!done) {
-			kill(-user, SIGKILL);
-			waitpid(user, &status, 0);
-		}
+	for (i = 0; i < MAX_WORKLOADS; i++) {
+		if (w[i].pid > 0 && !w[i].done)
+			w[i].done = waitpid(w[i].pid, &w[i].status, WNOHANG) == w[i].pid;
+		running |= w[i].pid > 0 && !w[i].done;
 	}
-	checkv("workload-exited", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), 0, now_ms() - started, killed);
-	/* its group's survivors, reparented to us (PID 1): killed and reaped */
-	kill(-user, SIGKILL);
-	for (t = now_ms(); now_ms() - t < 2000; sleep_ms(20))
-		if (waitpid(-user, NULL, WNOHANG) < 0 && errno == ECHILD)
-			break;
-	emit_workload_output();
+	return running;
+}
+
+/*
+ * The user's workloads at the end of the cycles: each reaped if it ended by
+ * itself, else killed with its whole process group, as fstests' freeze
+ * tests stop fsstress. Whatever of a group outlived its leader goes too, so
+ * that the fs can be unmounted.
+ *   workload-exited  one per workload, in order; ret: its exit status, or
+ *                    minus the signal that ended it; v 1: killed at its
+ *                    bound; ms: from the start
+ */
+static void stop_user_workloads(struct workload *w, double started)
+{
+	double t;
+	int i, killed[MAX_WORKLOADS] = { 0 };
+
+	workloads_running(w);
+	for (i = 0; i < MAX_WORKLOADS; i++)
+		if (w[i].pid > 0 && !w[i].done) {
+			killed[i] = 1;
+			kill(-w[i].pid, SIGTERM);
+		}
+	for (t = now_ms(); workloads_running(w) && now_ms() - t < 1000; sleep_ms(20))
+		;
+	for (i = 0; i < MAX_WORKLOADS; i++) {
+		if (w[i].pid <= 0)
+			continue;
+		if (!w[i].done) {
+			kill(-w[i].pid, SIGKILL);
+			waitpid(w[i].pid, &w[i].status, 0);
+		}
+		checkv("workload-exited", WIFEXITED(w[i].status) ? WEXITSTATUS(w[i].status) : -WTERMSIG(w[i].status), 0, now_ms() - started, killed[i]);
+		/* its group's survivors, reparented to us (PID 1): killed and reaped */
+		kill(-w[i].pid, SIGKILL);
+		for (t = now_ms(); now_ms() - t < 2000; sleep_ms(20))
+			if (waitpid(-w[i].pid, NULL, WNOHANG) < 0 && errno == ECHILD)
+				break;
+		emit_workload_output(i);
+	}
 }
 
 /*
@@ -458,8 +495,9 @@ static void stop_user_workload(pid_t user, int status, int done, double started)
 static void freeze_under_load(void)
 {
 	struct load *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pid_t pids[3], user;
-	int fd, c, i, finished = 0, status = 0, user_done = 0;
+	struct workload user[MAX_WORKLOADS];
+	pid_t pids[3];
+	int fd, c, i, finished = 0, users = 0;
 	double t0, t_user;
 
 	if (l == MAP_FAILED)
@@ -476,10 +514,12 @@ static void freeze_under_load(void)
 			_exit(0);
 		}
 	}
-	user = start_user_workload();
+	memset(user, 0, sizeof(user));
+	for (i = 0; i < MAX_WORKLOADS; i++)
+		users += (user[i].pid = start_user_workload(i)) > 0;
 	t_user = now_ms();
 	fd = fs_open();
-	for (c = 0; c < 10 || (user > 0 && !user_done && now_ms() - t_user < WORKLOAD_BOUND_MS); c++) {
+	for (c = 0; c < 10 || (users && workloads_running(user) && now_ms() - t_user < WORKLOAD_BOUND_MS); c++) {
 		long before, during;
 		double ms;
 		int r;
@@ -493,8 +533,6 @@ static void freeze_under_load(void)
 		checkv("ops-while-frozen", 0, 0, 300, during);
 		r = TIMED(&ms, thaw_fd(fd));
 		checkv("thaw", r, errno, ms, c);
-		if (user > 0 && !user_done)
-			user_done = waitpid(user, &status, WNOHANG) == user;
 	}
 	l->stop = 1;
 	t0 = now_ms();
@@ -510,8 +548,8 @@ static void freeze_under_load(void)
 	}
 	check("workers-finished", finished == 3, 0, now_ms() - t0);
 	checkv("ops", 0, 0, 0, l->ops[0] + l->ops[1] + l->ops[2]);
-	if (user > 0)
-		stop_user_workload(user, status, user_done, t_user);
+	if (users)
+		stop_user_workloads(user, t_user);
 	close(fd);
 }
 

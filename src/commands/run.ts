@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FRAGMENTS } from '../config/fragments.ts';
 import { cacheLayout } from '../paths.ts';
-import { DEFAULT_VMS_PER_FS } from '../scenarios/run-scenarios.ts';
+import { DEFAULT_VMS_PER_FS, type Workload } from '../scenarios/run-scenarios.ts';
 import { GUEST, isScenario, SCENARIOS, type ScenarioId } from '../scenarios/catalogue.ts';
 import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
@@ -21,7 +21,7 @@ interface RunOpts {
   series: string[];
   scenario?: string[];
   fs?: string[];
-  workload?: string;
+  workload: string[];
   config?: string[];
   jobs: number;
   out?: string;
@@ -59,6 +59,21 @@ export function parseFilesystems(names?: string[]): FsName[] | undefined {
   return names as FsName[];
 }
 
+/**
+ * The workloads and their argv: everything after the first -- is split at
+ * each further -- into one group per --workload, in order (a workload with
+ * no group gets no arguments). Pure.
+ */
+export function parseWorkloads(binaries: string[], operands: string[]): Workload[] {
+  const groups: string[][] = [[]];
+  for (const a of operands) a === '--' ? groups.push([]) : groups[groups.length - 1]!.push(a);
+  const given = operands.length ? groups.length : 0;
+  if (given && !binaries.length) throw usageError(`arguments without --workload: ${operands.join(' ')}`, 'give the workload with --workload BINARY, then its arguments after --');
+  if (given > binaries.length) throw usageError(`${given} argument groups (separated by --) for ${binaries.length} workload(s)`, 'one group per --workload, in the same order: --workload A --workload B -- A\'s args -- B\'s args');
+  if (binaries.length > GUEST.maxWorkloads) throw usageError(`${binaries.length} workloads: at most ${GUEST.maxWorkloads} run side by side`, 'drop some --workload options');
+  return binaries.map((b, i) => ({ binary: resolve(b), args: groups[i] ?? [] }));
+}
+
 /** One line per result, as a terminal shows it. Pure. */
 export function resultLine(r: ScenarioResult): string {
   const text = r.status === 'skip' ? r.expected : r.observed;
@@ -76,8 +91,8 @@ export function registerRun(program: Command): void {
     .option('--series <rev...>', 'patch revisions to run (names or series directories)', [...DEFAULT_REVISIONS])
     .option('--scenario <id...>', `scenarios to run (default: all): ${SCENARIOS.join(', ')}`)
     .option('--fs <name...>', 'filesystems (default: ext3 xfs)')
-    .argument('[workload-args...]', "after --, the workload's arguments; {dir} is its directory on the frozen fs (e.g. -- -d {dir} -n 3000 -p 4)")
-    .option('--workload <binary>', `a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress); the cycles go on while it runs, ${GUEST.workloadBoundS} s at most, then its process group is killed`)
+    .argument('[workload-args...]', "after --, the workload's arguments ({dir} is its directory on the frozen fs), e.g. -- -d {dir} -n 3000 -p 4; with several workloads, one group each, separated by --")
+    .option('--workload <binary>', `a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress); the cycles go on while it runs, ${GUEST.workloadBoundS} s at most, then its process group is killed; repeat it for up to ${GUEST.maxWorkloads} side by side`, (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--per-patch', "also build each revision after each of its patches (bisectability)")
     .option('--config <fragment...>', 'config fragments')
     .option('--smp', 'an SMP, preemptible kernel (kernel-config/smp.config) on two vCPUs, for the race scenarios (a build of its own)')
@@ -86,14 +101,14 @@ export function registerRun(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (workloadArgs: string[], opts: RunOpts) => {
-      if (workloadArgs.length && !opts.workload) throw usageError(`arguments without --workload: ${workloadArgs.join(' ')}`, 'give the workload with --workload BINARY, then its arguments after --');
+      const workloads = parseWorkloads(opts.workload, workloadArgs);
       const outcome = await runPipeline(
         {
           layout: cacheLayout(),
           revisions: opts.series,
           scenarios: parseScenarios(opts.scenario),
           filesystems: parseFilesystems(opts.fs),
-          workload: opts.workload ? { binary: resolve(opts.workload), args: workloadArgs } : undefined,
+          workloads,
           vmsPerFs: opts.vmsPerFs,
           perPatch: opts.perPatch,
           fragments: fragmentsFor(opts.config, opts.smp),

@@ -46,7 +46,8 @@ export interface RunRequest {
   scenarios?: readonly ScenarioId[];
   /** default: ext3 and xfs */
   filesystems?: FsName[];
-  workload?: Workload;
+  /** the user's workloads for freeze-under-load, side by side */
+  workloads?: Workload[];
   vmsPerFs: number;
   /** also build each revision after each of its patches */
   perPatch?: boolean;
@@ -105,7 +106,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     if (revisions.some((x) => x.name === rev.name)) throw inputError(`${r}: revision ${rev.name} is listed twice`, { hint: 'name each revision once (a series directory counts by its name)' });
     revisions.push(rev);
   }
-  if (req.workload) await checkWorkload(req.workload.binary);
+  for (const w of req.workloads ?? []) await checkWorkload(w.binary);
   const runs: RevisionRun[] = [];
   const createdAt = new Date().toISOString();
   const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
@@ -156,7 +157,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       const { rec, steps, guestKit } = await builds[i]!;
       stage = `${rev.name}'s guests`;
       // checkpatch runs while the guests boot: the guests mostly wait
-      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workload: req.workload, vmsPerFs: req.vmsPerFs, guestKit });
+      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit });
       guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
       const patches = (await patchRecords(rec, rev.patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
       const delta = revisionDelta(await base, rec);

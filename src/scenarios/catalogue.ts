@@ -36,6 +36,8 @@ export const GUEST = {
   workloadOutputMax: 1 << 20,
   /** the tail of that output the guest prints for the host to keep, in lines */
   workloadOutputLines: 40,
+  /** user workloads side by side, at most */
+  maxWorkloads: 4,
 };
 
 /**
@@ -98,6 +100,7 @@ export function guestContractHeader(): string {
     `#define WORKLOAD_BOUND_MS ${GUEST.workloadBoundS * 1000}`,
     `#define WORKLOAD_OUTPUT_MAX ${GUEST.workloadOutputMax}`,
     `#define WORKLOAD_OUTPUT_LINES ${GUEST.workloadOutputLines}`,
+    `#define MAX_WORKLOADS ${GUEST.maxWorkloads}`,
     '/* X(id, function, watchdog budget in s), in the order the guest runs them */',
     `#define SCENARIO_TABLE(X) \\\n${SCENARIOS.map(row).join(' \\\n')}`,
     '#endif',

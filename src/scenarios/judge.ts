@@ -391,12 +391,15 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     if (freezes.length < 10 || thaws.length !== freezes.length) f.problem(`${freezes.length} freezes and ${thaws.length} thaws reported, expected 10 or more, one thaw to each freeze`);
     for (const c of [...freezes, ...thaws]) if (c.ret !== 0) f.problem(`cycle ${c.v}: ${c.name} ${outcomeOf(c)}`);
     f.yes('workers-finished', 'the load did not stop within 10 s of the last thaw');
-    const w = f.get('workload-exited');
-    // killed at its bound, as the rig says it will: the workload outlived the cycles, which is no one's failure
-    if (w && w.v !== 1 && w.ret > 0) f.problem(`the user workload exited ${w.ret}`);
-    else if (w && w.v !== 1 && w.ret < 0) f.problem(`the user workload was killed by signal ${-w.ret}`);
-    f.metric('workloadKilledAtBound', w ? w.v ?? 0 : undefined, 'yes/no');
-    f.metric('workloadMs', w?.ms, 'ms');
+    // one per user workload, in order; killed at its bound, as the rig says it will, is no one's failure
+    const ws = f.all('workload-exited');
+    const which = (i: number) => (ws.length > 1 ? `the user workload ${i}` : 'the user workload');
+    ws.forEach((w, i) => {
+      if (w.v !== 1 && w.ret > 0) f.problem(`${which(i)} exited ${w.ret}`);
+      else if (w.v !== 1 && w.ret < 0) f.problem(`${which(i)} was killed by signal ${-w.ret}`);
+    });
+    f.metric('workloadKilledAtBound', ws.length ? Math.max(...ws.map((w) => w.v ?? 0)) : undefined, 'yes/no');
+    f.metric('workloadMs', ws.length ? Math.max(...ws.map((w) => w.ms)) : undefined, 'ms');
     f.metric('cycles', freezes.length, 'cycles');
     const fsck = f.get('host-fsck');
     if (!fsck) f.problem('the host did not check the image');

@@ -73,7 +73,8 @@ export interface ScenarioRunOptions {
   layout: CacheLayout;
   /** which scenarios (default: all) */
   scenarios?: readonly ScenarioId[];
-  workload?: Workload;
+  /** the user's workloads, run side by side in freeze-under-load (GUEST.maxWorkloads at most) */
+  workloads?: Workload[];
   /** only these filesystems (default: both) */
   filesystems?: FsName[];
   /** guests per filesystem at most, the scenarios split between them (default DEFAULT_VMS_PER_FS) */
@@ -135,9 +136,12 @@ export function umountFailure(fs: FsName, events: Pick<VmResult, 'events'>['even
   return `the guest could not unmount its ${fs} (umount: ${outcomeOf({ ret: -1, errno: Number(e.data.errno) })})${busy.length ? `, still held by ${busy.join(', ')}` : ''}`;
 }
 
-/** The last lines of the user's workload's output, as the guest printed them (workload-line events). Pure. */
-export const workloadOutput = (fs: FsName, events: Pick<VmResult, 'events'>['events']): string[] =>
-  events.filter((e) => e.data.event === 'workload-line' && e.data.fs === fs).map((e) => String(e.data.text));
+/** The last lines of each user workload's output, as the guest printed them (workload-line events, by workload). Pure. */
+export function workloadOutput(fs: FsName, events: Pick<VmResult, 'events'>['events']): string[][] {
+  const out: string[][] = [];
+  for (const e of events) if (e.data.event === 'workload-line' && e.data.fs === fs) (out[Number(e.data.n ?? 0)] ??= []).push(String(e.data.text));
+  return out;
+}
 
 /** Guest checks from the console events. */
 const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) => e.data.event === 'check').map((e) => e.data as unknown as Check);
@@ -196,7 +200,7 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
     if (res.status === 'error' && guestErrors.length) res.observed += `; guest: ${guestErrors.join('; ')}`;
     // a user workload's failure is quoted with its own words
     const said = s === 'freeze-under-load' ? workloadOutput(fs, r.events) : [];
-    if (said.length && (res.status === 'fail' || res.status === 'error')) res.console = [`the workload's last ${said.length} lines of output:`, ...said];
+    if (said.length && (res.status === 'fail' || res.status === 'error')) res.console = said.flatMap((lines, i) => (lines?.length ? [`workload ${i}: its last ${lines.length} lines of output:`, ...lines] : []));
     const done = r.events.find((e) => e.data.event === 'scenario-done' && e.data.scenario === s)?.line ?? Infinity;
     // the kernel's own BUG or oops inside the scenario (its process was killed, its checks cut short): that is the result
     const crash = s === 'dmesg-clean' ? undefined : r.problems.find((p) => p.line >= (started.get(s) ?? Infinity) && p.line <= done && kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
@@ -234,12 +238,14 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   const { helper, ioctl32 } = await (opts.guestKit ?? prepareGuestKit(opts.layout, rec.tree, guestContractHeader()));
   const files = [
     { path: 'ioctl32', data: await readFile(ioctl32), mode: 0o755 },
-    ...(opts.workload
-      ? [
-          { path: 'workload', data: await readFile(opts.workload.binary), mode: 0o755 },
-          { path: 'workload.args', data: Buffer.from(opts.workload.args.map((a) => `${a}\n`).join('')) },
-        ]
-      : []),
+    ...(
+      await Promise.all(
+        (opts.workloads ?? []).map(async (w, i) => [
+          { path: `workload-${i}`, data: await readFile(w.binary), mode: 0o755 },
+          { path: `workload-${i}.args`, data: Buffer.from(w.args.map((a) => `${a}\n`).join('')) },
+        ]),
+      )
+    ).flat(),
   ];
   const initrd = join(dir, 'initramfs.cpio.gz');
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper), files }));
@@ -329,8 +335,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       const { command, exitCode, output } = await fsckImage(fs, image);
       const check = { command, exitCode, output: output.split('\n').slice(-15) };
       const notUnmounted = umountFailure(fs, r.events);
-      const said = workloadOutput(fs, r.events);
-      if (said.length) await writeFile(join(dir, `${name}-workload.out`), `${said.join('\n')}\n`);
+      await Promise.all(workloadOutput(fs, r.events).map((lines, i) => lines?.length && writeFile(join(dir, `${name}-workload-${i}.out`), `${lines.join('\n')}\n`)));
       const hostChecks: Check[] = [
         { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0, ...(notUnmounted ? { note: notUnmounted } : {}) },
         ...(await backup.checks(disks)),

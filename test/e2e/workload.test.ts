@@ -29,8 +29,8 @@ async function withWorkload(c: string, args: string[]) {
     await execa('musl-gcc', ['-static', '-O2', '-o', binary, repoPath('test/fixtures/workloads', c)]);
     const manifest = manifestOf(await loadRevision('generic-v2'));
     const rec = await buildRevision({ layout, revision: 'generic-v2' });
-    const out = await runScenarios(rec, manifest, dir, { layout, scenarios: ['freeze-under-load'], filesystems: ['ext3'], workload: { binary, args } });
-    const saved = await readFile(join(dir, 'generic-v2', `${out.boots[0]!.name}-workload.out`), 'utf8').catch(() => '');
+    const out = await runScenarios(rec, manifest, dir, { layout, scenarios: ['freeze-under-load'], filesystems: ['ext3'], workloads: [{ binary, args }] });
+    const saved = await readFile(join(dir, 'generic-v2', `${out.boots[0]!.name}-workload-0.out`), 'utf8').catch(() => '');
     return { result: out.results[0]!, boot: out.boots[0]!, saved };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -59,8 +59,8 @@ describe.skipIf(!source)('a user workload in freeze-under-load (real kernel, QEM
   it('reports a workload that exits 3 as 3, quoting its output', async () => {
     const { result, saved } = await withWorkload('exit3.c', ['{dir}']);
     expect(result).toMatchObject({ status: 'fail', observed: 'the user workload exited 3' });
-    expect(result.console).toEqual(["the workload's last 1 lines of output:", 'exit3: giving up on /mnt/workload with status 3']);
-    expect(saved).toBe('exit3: giving up on /mnt/workload with status 3\n');
+    expect(result.console).toEqual(['workload 0: its last 1 lines of output:', 'exit3: giving up on /mnt/workload-0 with status 3']);
+    expect(saved).toBe('exit3: giving up on /mnt/workload-0 with status 3\n');
     expect(liveCount()).toBe(0);
   }, 300_000);
 });

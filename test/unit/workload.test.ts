@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { checkWorkload, workloadProblem } from '../../src/guest/workload.ts';
 import { judge, type Check } from '../../src/scenarios/judge.ts';
 import { resultsOf, umountFailure, workloadOutput } from '../../src/scenarios/run-scenarios.ts';
+import { parseWorkloads } from '../../src/commands/run.ts';
 import { loadRevision } from '../../src/pipeline/revision.ts';
 import { repoPath } from '../../src/paths.ts';
 import { RigError } from '../../src/errors.ts';
@@ -70,12 +71,32 @@ describe('judging freeze-under-load with a user workload', () => {
     const events = [
       { line: 0, data: { event: 'scenario', fs: 'ext3', scenario: 'freeze-under-load' } },
       ...[...cycles(10), ...rest, c('workload-exited', 3, 12, 0)].map((x, i) => ({ line: i + 1, data: { event: 'check', ...x } })),
-      { line: 40, data: { event: 'workload-output', fs: 'ext3', bytes: 46 } },
-      { line: 41, data: { event: 'workload-line', fs: 'ext3', text: 'exit3: giving up on /mnt/workload with status 3' } },
+      { line: 40, data: { event: 'workload-output', fs: 'ext3', n: 0, bytes: 48 } },
+      { line: 41, data: { event: 'workload-line', fs: 'ext3', n: 0, text: 'exit3: giving up on /mnt/workload-0 with status 3' } },
       { line: 42, data: { event: 'scenario-done', fs: 'ext3', scenario: 'freeze-under-load' } },
     ];
-    expect(workloadOutput('ext3', events)).toEqual(['exit3: giving up on /mnt/workload with status 3']);
+    expect(workloadOutput('ext3', events)).toEqual([['exit3: giving up on /mnt/workload-0 with status 3']]);
     const [res] = resultsOf('generic-v3', v3, 'ext3', ['freeze-under-load'], { events, problems: [], lines: [], end: 'poweroff' }, [c('host-fsck', 0)]);
-    expect(res).toMatchObject({ status: 'fail', observed: 'the user workload exited 3', console: ["the workload's last 1 lines of output:", 'exit3: giving up on /mnt/workload with status 3'] });
+    expect(res).toMatchObject({ status: 'fail', observed: 'the user workload exited 3', console: ['workload 0: its last 1 lines of output:', 'exit3: giving up on /mnt/workload-0 with status 3'] });
+  });
+
+  it('judges each of several workloads: one killed at its bound is fine, the other that exited 3 is named', () => {
+    const r = judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(24), ...rest, c('workload-exited', -9, 16100, 1), c('workload-exited', 3, 16100, 0), c('host-fsck', 0)]);
+    expect(r.observed).toBe('the user workload 1 exited 3');
+  });
+});
+
+describe('the workloads on the command line', () => {
+  it('takes the argv after --, one group per --workload in order, and refuses what does not pair up', () => {
+    expect(parseWorkloads(['/w/fsstress'], ['-d', '{dir}', '-n', '3000'])).toEqual([{ binary: '/w/fsstress', args: ['-d', '{dir}', '-n', '3000'] }]);
+    expect(parseWorkloads(['/w/a', '/w/b'], ['-p', '4', '--', '-s', '{dir}/f'])).toEqual([
+      { binary: '/w/a', args: ['-p', '4'] },
+      { binary: '/w/b', args: ['-s', '{dir}/f'] },
+    ]);
+    expect(parseWorkloads(['/w/a', '/w/b'], [])).toEqual([{ binary: '/w/a', args: [] }, { binary: '/w/b', args: [] }]);
+    expect(parseWorkloads([], [])).toEqual([]);
+    expect(() => parseWorkloads([], ['-d', 'x'])).toThrow(/^arguments without --workload: -d x/);
+    expect(() => parseWorkloads(['/w/a'], ['-p', '--', '-s'])).toThrow(/^2 argument groups \(separated by --\) for 1 workload\(s\)/);
+    expect(() => parseWorkloads(['a', 'b', 'c', 'd', 'e'], [])).toThrow(/^5 workloads: at most 4 run side by side/);
   });
 });
