@@ -75,8 +75,10 @@ export const GUEST_BUDGET_S: Record<ScenarioId, number> = {
   'dm-snapshot': 60,
   // a copy of the frozen disk, and a thaw or a writer that may have to wait out an aborted journal
   'freeze-io-error': 40,
-  // 1.5 s before, 10 s frozen, 0.5 s after; a hog touching most of the memory first
-  'frozen-isolation': 40,
+  // 1.5 s before, 10 s frozen, 0.5 s after; a hog touching most of the memory first. Vanilla XFS's
+  // freeze may first wait up to 30 s for xfssyncd (freeze-under-load's known issue, judged there):
+  // ext3-v1's XFS took 25 s once, and frozen-isolation then hit a 40 s budget (2026-12-01)
+  'frozen-isolation': 70,
   'dmesg-clean': 5,
 };
 
