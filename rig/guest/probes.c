@@ -149,7 +149,6 @@ int file_equals(const char *path, const char *data)
 	return n == (ssize_t)strlen(data) && memcmp(buf, data, n) == 0;
 }
 
-/* 1 if appending to path and fsync'ing it succeeds within ms (a file made before, on a fs other than MNT too). */
 /*
  * A write+fsync appended to path: 0 if it succeeded within ms, -1 with
  * *err if it failed, 1 if it had not returned (still blocked by a freeze).
@@ -166,13 +165,10 @@ int append_fsync_outcome(const char *path, int ms, int *err)
 	return r;
 }
 
+/* 1 if appending to path and fsync'ing it succeeds within ms (a file made before, on a fs other than MNT too). */
 int append_fsync_within(const char *path, int ms)
 {
-	struct probe p;
-	int ok;
+	int err;
 
-	probe_start(&p, OP_WRITE_FSYNC, path, NULL);
-	ok = probe_wait(&p, ms) && p.ok;
-	probe_reap(&p);
-	return ok;
+	return append_fsync_outcome(path, ms, &err) == 0;
 }

@@ -32,19 +32,22 @@ static int set_policy(int policy, int prio)
 	return syscall(SYS_sched_setscheduler, 0, policy, &sp);
 }
 
+/* The calling process on the CPUs in mask. Through the system call, with a plain mask: no cpu_set_t needed for two CPUs. */
+static void set_cpus(unsigned long mask)
+{
+	syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+}
+
 /*
  * The calling process on CPU 0 only (on), or on every CPU again (off). A
  * forced interleaving needs its actors and the timeout's work on one CPU:
  * the timer fires on the CPU whose ioctl armed it and queues the work to
  * that CPU's keventd, so a SCHED_FIFO task there keeps it from running, on
- * an SMP kernel as on a uniprocessor one. Through the system call, with a
- * plain mask: no cpu_set_t needed for two CPUs. A no-op on one CPU.
+ * an SMP kernel as on a uniprocessor one. A no-op on one CPU.
  */
 static void pin_cpu0(int on)
 {
-	unsigned long mask = on ? 1UL : ~0UL;
-
-	syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+	set_cpus(on ? 1UL : ~0UL);
 }
 
 /*
@@ -63,9 +66,7 @@ static int spin_other_cpus(long ncpu, volatile int *stop, double until, pid_t *p
 		pid_t pid = fork();
 
 		if (pid == 0) {
-			unsigned long mask = 1UL << cpu;
-
-			syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+			set_cpus(1UL << cpu);
 			set_policy(SCHED_FIFO, 50);
 			while (!*stop && now_ms() < until)
 				;
