@@ -25,7 +25,6 @@ import { buildReport } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
 import { writeReport, writeReportJsonSync } from '../report/write-report.ts';
 import { onInterrupt } from '../util/interrupt.ts';
-import { mkdirSync } from 'node:fs';
 import { commonPrefix, patchKey } from '../tree/series.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -112,10 +111,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
   // a run stopped by a signal still says what finished, and where it stopped, even in its first revision
   let stage = 'building baseline';
-  const forget = onInterrupt((signal) => {
-    mkdirSync(req.runDir, { recursive: true });
-    writeReportJsonSync(req.runDir, { ...report(false), interrupted: { signal, during: stage } });
-  });
+  const forget = onInterrupt((signal) => writeReportJsonSync(req.runDir, { ...report(false), interrupted: { signal, during: stage } }));
   try {
     const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
     // Every revision is compared with baseline's build: warnings it adds, size it changes.
@@ -178,7 +174,6 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     stage = 'writing the report';
     const final = report(true);
     await writeReport(req.runDir, final);
-    forget();
     const all = runs.flatMap((r) => r.results);
     const missed = all.filter((r) => ['missed', 'known-passed'].includes(standingOf(r)));
     const knownFailed = all.filter((r) => standingOf(r) === 'known-failed');

@@ -3,9 +3,8 @@
  * against its schema first), junit.xml and report.html. Each is written
  * atomically; report.json says complete: false until the run has finished.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.ts';
 import { toHtml } from './html.ts';
 import { toJunit } from './junit.ts';
 import type { Report } from './report-types.ts';
@@ -28,7 +27,5 @@ export async function writeReport(runDir: string, report: Report): Promise<void>
  */
 export function writeReportJsonSync(runDir: string, report: Report): void {
   assertValidReport(report);
-  const file = join(runDir, REPORT_FILES.json);
-  writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(`${file}.tmp-${process.pid}`, file);
+  writeFileAtomicSync(join(runDir, REPORT_FILES.json), `${JSON.stringify(report, null, 2)}\n`);
 }
