@@ -490,6 +490,7 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
       const r = f.get('resumed-after-sysrq');
       if (!r) f.problem('SysRq j: not reported');
       else if (thaws && r.ret !== 1) f.problem(`SysRq j did not thaw: the writer was still blocked ${Math.round(r.ms)} ms after it`);
+      else if (thaws && r.ms > LIMITS.resumeWithinMs) f.problem(`the writer resumed only ${Math.round(r.ms)} ms after SysRq j`);
       else if (!thaws && r.ret === 1) f.problem(`SysRq j thawed the fs (the writer resumed ${Math.round(r.ms)} ms after it), which the manifest says this revision does not do`);
       // after an emergency thaw the interface's thaw finds nothing to end; without one, it ends the freeze
       f.want('thaw-after-sysrq', thaws ? m.errors!.thawThawed : '0');

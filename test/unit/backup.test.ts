@@ -336,6 +336,9 @@ describe('judging emergency-thaw (real runs of 2026-12-01)', () => {
   it('fails a SysRq j that did not thaw where the manifest says it does (the fixture bad-emergency-thaw-misses-untimed), and one that did where it says it does not', () => {
     expect(judge('g', v3, 'xfs', 'emergency-thaw', stayed).observed).toMatch(/^SysRq j did not thaw: the writer was still blocked 1000 ms after it; thaw-after-sysrq: 0, expected EINVAL/);
     expect(judge('g', generic, 'xfs', 'emergency-thaw', thawed).observed).toMatch(/^SysRq j thawed the fs \(the writer resumed 36 ms after it\), which the manifest says this revision does not do/);
+    // thawed, but later than the 1 s the scenario promises
+    const late = thawed.map((c) => (c.name === 'resumed-after-sysrq' ? { ...c, ms: 1500 } : c));
+    expect(judge('g', v3, 'xfs', 'emergency-thaw', late).observed).toBe('the writer resumed only 1500 ms after SysRq j');
   });
 
   it('is skipped where the manifest does not say what SysRq j does', () => {
