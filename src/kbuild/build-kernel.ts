@@ -10,7 +10,7 @@ import { configureKernel } from '../config/configure.ts';
 import { configHash, type Fragment } from '../config/fragments.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
-import { progress } from '../util/progress.ts';
+import { progress, say } from '../util/progress.ts';
 import { compilerCommand, GCC12_FLAGS, makeArgs } from '../config/make-command.ts';
 import { shellLine } from '../util/shell.ts';
 import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnostic } from './build-log.ts';
@@ -76,6 +76,29 @@ export async function upToDate(previous: BuildRecord, tree: WorkTree, current: {
   return !(await changedSince(tree.dir, new Date(previous.startedAt)));
 }
 
+/**
+ * The warnings of the objects in a build dir. Unlike build.json, which only
+ * a whole build writes, it is kept up to date by every make, failed or
+ * killed: an incremental build after a failed one must still know what the
+ * objects it does not recompile warned of.
+ */
+interface WarningLedger {
+  /** the tree instance the objects were compiled from */
+  instance: string;
+  /** false while make runs, and for objects whose warnings were never all seen */
+  complete: boolean;
+  warnings: Diagnostic[];
+}
+
+async function readLedger(file: string, previous: BuildRecord | null): Promise<WarningLedger | undefined> {
+  const l = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as WarningLedger | null;
+  if (l) return l;
+  // build dirs from before the ledger: the last whole build's record stands for it
+  return previous ? { instance: previous.tree.instance, complete: previous.warningsComplete === true, warnings: previous.warnings } : undefined;
+}
+
+const ledgerKnows = (l: WarningLedger | undefined, instance: string): l is WarningLedger => l?.instance === instance && l.complete;
+
 /** ccache's account of this build, its sources named relative to the tree. */
 function cacheUse(statsLog: string, srcDir: string): CacheUse {
   const use = parseStatsLog(statsLog);
@@ -113,7 +136,20 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   const outDir = buildDirFor(o.tree, cfgHash);
   await mkdir(outDir, { recursive: true });
   const recordFile = join(outDir, 'build.json');
-  const previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
+  const ledgerFile = join(outDir, 'warnings.json');
+  let previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
+  let ledger = await readLedger(ledgerFile, previous);
+  if (!ledgerKnows(ledger, o.tree.instance) && (await exists(join(outDir, 'init', 'main.o')))) {
+    // Objects whose warnings nobody recorded (a build killed mid-make, or a
+    // dir from an older tree): make would not recompile them, so their
+    // warnings would be missing from every later record. Start afresh;
+    // ccache replays each unit's warnings with its object.
+    say(`${outDir}: the warnings of its objects are not known (a build was killed, or the tree was extracted anew): building it afresh`);
+    await rm(outDir, { recursive: true, force: true });
+    await mkdir(outDir, { recursive: true });
+    previous = null;
+    ledger = undefined;
+  }
   const started = Date.now();
   const jobs = o.jobs ?? 2;
   // One probe of the toolchain serves the record and the ccache decision.
@@ -148,6 +184,13 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   await rm(recordFile, { force: true });
   // No object yet: this build compiles everything, so its warnings are the whole tree's.
   const cold = !(await exists(join(outDir, 'init', 'main.o')));
+  // What the objects in outDir warned of before this make: the ledger, or a fresh dir's seed.
+  const objectsFrom = cold ? undefined : ledgerKnows(ledger, o.tree.instance) ? ledger : seed ? { warnings: seed.warnings, complete: seed.warningsComplete === true } : undefined;
+  // (records written before paths were made tree-relative are normalised here)
+  const before = objectsFrom?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) }));
+  const warningsComplete = cold || objectsFrom?.complete === true;
+  // Until make ends, the objects are in flux: a kill now leaves a ledger that says so.
+  await writeJsonAtomic(ledgerFile, { instance: o.tree.instance, complete: false, warnings: before ?? [] } satisfies WarningLedger);
   const logFile = join(outDir, 'build.log');
   const logStream = createWriteStream(logFile);
   const write = (s: string) => logStream.write(s.endsWith('\n') ? s : s + '\n');
@@ -183,6 +226,10 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       write(pending);
       parseBuildLine(summary, pending, o.tree.dir);
     }
+    // Passed or failed, the objects make left now warn of this: a build
+    // after a failed one stays incremental and still knows every warning.
+    const warnings = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
+    await writeJsonAtomic(ledgerFile, { instance: o.tree.instance, complete: warningsComplete, warnings } satisfies WarningLedger);
     const cache = ccache ? cacheUse(await readFile(statsLog, 'utf8').catch(() => ''), o.tree.dir) : undefined;
     p.done(`${cache ? cacheLine(cache) : `${summary.compiled} compiled`}, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
     const reproducer = `make ${shellLine(argv)}`;
@@ -211,12 +258,6 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     if (targets.includes('bzImage') && !arts.some((a) => a.name === 'bzImage')) {
       throw infraError(`make succeeded but ${join(outDir, 'arch/x86/boot/bzImage')} is missing`);
     }
-    // Only a record of this very tree instance, or the seed this dir was copied from, describes the objects in outDir.
-    const objectsFrom = previous?.tree.instance === o.tree.instance ? previous : seed;
-    // (records written before paths were made tree-relative are normalised here)
-    const before = objectsFrom?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) }));
-    const warnings = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
-    const warningsComplete = cold || objectsFrom?.warningsComplete === true;
     const record: BuildRecord = {
       kernel: { version: o.source.version, treeId: o.source.treeId },
       revision: o.tree.revision,

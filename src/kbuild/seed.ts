@@ -113,7 +113,7 @@ export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tr
   }
   await alignUnchanged(seed, tree, patches, Date.parse(seed.startedAt));
   // the seed's records are not this build's; include2/asm points into the seed's tree: prepare3 links it anew
-  for (const f of ['build.json', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
+  for (const f of ['build.json', 'warnings.json', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
   await ownBuildDir(outDir, tree.instance);
   return seed;
 }

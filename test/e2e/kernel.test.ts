@@ -87,6 +87,28 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     expect((await buildRevision({ layout, revision: 'baseline' })).upToDate).toBe(true);
   }, 300_000);
 
+  it('keeps knowing every warning of the tree across a build that fails (the next build is incremental, not afresh)', async () => {
+    const before = await buildRevision({ layout, revision: 'baseline' });
+    expect(before.warningsComplete).toBe(true);
+    const file = join(tree.dir, 'fs', 'ioctl.c');
+    const text = await readFile(file, 'utf8');
+    try {
+      await writeFile(file, `${text}\n#error freeze-rig: a unit that does not compile\n`);
+      const failed = await buildRevision({ layout, revision: 'baseline' }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(RigError);
+      expect((failed as RigError).message).toMatch(/kernel build of baseline failed/);
+    } finally {
+      await writeFile(file, text);
+    }
+    const after = await buildRevision({ layout, revision: 'baseline' });
+    const compiled = (await readFile(after.log, 'utf8')).split('\n').filter((l) => /^ {2}CC {6}/.test(l));
+    expect(compiled.length).toBeLessThan(10);
+    expect(after.warningsComplete).toBe(true);
+    // the same set; the recompiled unit's own warnings are now listed last
+    const key = (ws: BuildRecord['warnings']) => ws.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`).sort();
+    expect(key(after.warnings)).toEqual(key(before.warnings));
+  }, 300_000);
+
   it("serves another revision's unchanged units (its build dir, ccache), and compiles every unit that includes a header it changed", async () => {
     // baseline plus one comment of fs/ext3/xattr.h, new on every run: no cache
     // entry can exist for the units that include it, so each must compile
