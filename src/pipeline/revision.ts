@@ -58,6 +58,8 @@ export async function loadRevision(ref: string): Promise<Revision> {
   const instrument = await loadSeries(INSTRUMENT_DIR, 'instrument');
   const layers: LoadedPatch[][] = [];
   const manifests: { file: string; own: Manifest }[] = [];
+  // where each layer's patches go in the one below it (manifest insertAfter), top first
+  const inserts: (string | undefined)[] = [];
   const seen = new Set<string>();
   let ownMissing = false;
   for (let d: { name: string; dir: string } | undefined = { name, dir }; d; ) {
@@ -73,9 +75,23 @@ export async function loadRevision(ref: string): Promise<Revision> {
     const own = await readOwnManifest(current.dir);
     if (own) manifests.push({ file: join(current.dir, 'manifest.json'), own });
     else if (current.dir === dir) ownMissing = true;
+    if (own?.insertAfter !== undefined && (typeof own.insertAfter !== 'string' || !own.extends)) throw inputError(`${join(current.dir, 'manifest.json')}: "insertAfter" names a patch of the revision in "extends"`, { hint: 'give "extends" and the file name of one of its patches' });
+    inserts.unshift(own?.insertAfter);
     d = own?.extends ? revisionDir(own.extends) : undefined;
   }
-  const patches = [...compat, ...instrument, ...layers.flat()];
+  // layers[i] stacks on layers[0..i-1]; its patches go after the one it names, or last
+  const series: LoadedPatch[] = [];
+  for (const [i, layer] of layers.entries()) {
+    const after = inserts[i];
+    if (after === undefined) {
+      series.push(...layer);
+      continue;
+    }
+    const at = series.findIndex((p) => p.layer === layers[i - 1]?.[0]?.layer && p.name === after);
+    if (at < 0) throw inputError(`${join(layer[0]?.file ?? dir, '..', 'manifest.json')}: "insertAfter": ${after} is not a patch of ${layers[i - 1]?.[0]?.layer ?? 'the revision it extends'}`, { hint: `its patches: ${series.filter((p) => p.layer === layers[i - 1]?.[0]?.layer).map((p) => p.name).join(', ')}` });
+    series.splice(at + 1, 0, ...layer);
+  }
+  const patches = [...compat, ...instrument, ...series];
   for (const p of patches) refuseEscaping(p);
   return { name, dir, patches, ...(ownMissing ? {} : { manifest: resolveManifest(manifests) }) };
 }

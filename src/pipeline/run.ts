@@ -29,7 +29,8 @@ import { commonPrefix, patchKey } from '../tree/series.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { buildRevision } from './build-revision.ts';
-import { buildPerPatch } from './per-patch.ts';
+import { buildPerPatch, type PrefixStep } from './per-patch.ts';
+import { matrixLine, patchMatrix } from '../report/patch-matrix.ts';
 import { checkWorkload } from '../guest/workload.ts';
 import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
 
@@ -48,7 +49,7 @@ export interface RunRequest {
   /** the user's workloads for freeze-under-load, side by side */
   workloads?: Workload[];
   vmsPerFs: number;
-  /** also build each revision after each of its patches */
+  /** also build each revision after each of its patches, boot each and judge it by the revision's manifest */
   perPatch?: boolean;
   /** config fragments (default: the rig's) */
   fragments?: string[];
@@ -83,7 +84,7 @@ export interface RunOutcome {
 /** A revision built, with what was made beside it. */
 interface Built {
   rec: BuildRecord;
-  steps: Awaited<ReturnType<typeof buildPerPatch>>;
+  steps: PrefixStep[];
   guestKit?: Promise<GuestKit>;
 }
 
@@ -143,7 +144,8 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     }
     async function buildOne(rev: Revision, gate: Promise<unknown>): Promise<Built> {
       // --per-patch pushes the stack patch by patch in the same tree: all of it after the build before
-      const steps = req.perPatch ? await gate.then(() => buildPerPatch({ ...buildOpts, revision: rev })) : [];
+      // each step's kernel is kept aside to be booted after the revision's own guests
+      const steps = req.perPatch ? await gate.then(() => buildPerPatch({ ...buildOpts, revision: rev, keep: req.runDir })) : [];
       const rec = rev.dir === revisionDir('baseline').dir ? await base : await buildRevision({ ...buildOpts, revision: rev, onTree, gate });
       return { rec, steps, guestKit: kits.get(rec.tree.key) };
     }
@@ -155,7 +157,10 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       // checkpatch runs while the guests boot: the guests mostly wait
       const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit });
       guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
-      const patches = (await patchRecords(rec, rev.patches)).map((p) => ({ ...p, ...steps.find((s) => s.layer === p.layer && s.name === p.name) }));
+      const patches = (await patchRecords(rec, rev.patches)).map((p) => {
+        const step = steps.find((s) => s.layer === p.layer && s.name === p.name);
+        return step ? { ...p, build: step.build } : p;
+      });
       const delta = revisionDelta(await base, rec);
       for (const p of patches) {
         const cp = 'errors' in p.checkpatch ? `checkpatch ${p.checkpatch.errors} errors, ${p.checkpatch.warnings} warnings` : 'checkpatch did not run';
@@ -165,7 +170,22 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       sink.say(`${rec.revision}: ${buildLine(rec)}; its guests are booting`);
       const { results, boots } = await guests;
       for (const r of results) sink.result(r);
-      runs.push({ revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results });
+      const run: RevisionRun = { revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results };
+      runs.push(run);
+      if (req.perPatch) {
+        // every prefix but the last (the revision itself), each judged by the revision's manifest
+        run.prefixes = [];
+        for (const step of steps.filter((s) => s.kernel && s.k < patches.length)) {
+          stage = `${step.kernel!.revision}'s guests`;
+          sink.say(`${step.kernel!.revision}: booting the tree after ${step.k}/${patches.length} ${step.name}`);
+          const r = await runScenarios(step.kernel!, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit });
+          run.prefixes.push({ k: step.k, layer: step.layer, name: step.name, dir: step.kernel!.revision, results: r.results, reproducers: Object.fromEntries(r.boots.map((b) => [b.fs, b.reproducer])) });
+          await writeReport(req.runDir, report(false));
+        }
+        const last = patches.at(-1);
+        const matrix = patchMatrix(run.prefixes, { dir: rec.revision, layer: last?.layer ?? '', name: last?.name ?? '', results });
+        for (const row of matrix.rows) if (row.cells[0]?.status !== 'skip') sink.say(`${rec.revision} per patch: ${row.fs.padEnd(4)} ${row.scenario.padEnd(21)} ${matrixLine(row, patches.length)}`);
+      }
       // a revision named by its path is filed under its name, as runScenarios files its guests
       await writeJsonAtomic(join(req.runDir, rec.revision, 'build.json'), rec);
       // after each revision: a run stopped later still leaves a report, marked incomplete

@@ -65,6 +65,29 @@ function matrix(r: Report): string {
     .join('')}</table><p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail</span><span class="known">✗ known issue (failed as its manifest says)</span><span class="error">! error</span><span class="skip">– skip (not claimed by the revision)</span></p>`;
 }
 
+/** run --per-patch: per revision and filesystem, scenario x patch, and the patch from which each has its final result. */
+function perPatch(r: Report): string {
+  const out = r.revisions.flatMap((v) => {
+    const m = v.perPatch;
+    if (!m) return [];
+    const n = m.patches.length;
+    const head = `<tr><th>scenario</th>${m.patches.map((p, i) => `<th title="${esc(`${p.layer}/${p.name}`)}">${i + 1}/${n}</th>`).join('')}<th>final result from</th></tr>`;
+    return FILESYSTEMS.filter((fs) => m.rows.some((x) => x.fs === fs)).map((fs) => {
+      const rows = m.rows.filter((x) => x.fs === fs && x.cells.some((c) => c.status !== 'skip'));
+      const body = rows
+        .map((x) => {
+          const cells = x.cells.map((c) => `<td class="st ${c.known ? 'known' : c.status}" title="${esc(c.observed ?? c.status)}">${MARK[c.status]}</td>`).join('');
+          const at = x.reachesAt === null ? 'never meets the manifest' : `${x.reachesAt}/${n} ${esc(m.patches[x.reachesAt - 1]!.name)}`;
+          const broken = x.breaksAt.length ? `<br><b>broken by ${x.breaksAt.map((k) => `${k}/${n} ${esc(m.patches[k - 1]!.name)}`).join(', ')}</b>` : '';
+          return `<tr><td>${esc(x.scenario)}</td>${cells}<td>${at}${broken}</td></tr>`;
+        })
+        .join('');
+      return `<h3>${esc(v.revision)} on ${fs}</h3><table class="matrix">${head}${body}</table>`;
+    });
+  });
+  return out.length ? `<h2>Per patch</h2><p class="meta">Each patch prefix booted and judged by the revision's manifest; the last column is the revision itself. Guests in ${esc(r.revisions.flatMap((v) => v.perPatch?.patches.slice(0, -1).map((p) => p.dir) ?? []).join(', '))}.</p>${out.join('')}` : '';
+}
+
 function figures(r: Report): string {
   const f = (v: number | undefined) => (v === undefined ? '' : v.toFixed(1));
   return `<table><tr><th>revision</th><th>fs</th><th>freeze latency (ms)</th><th>thaw latency (ms)</th><th>writer wake-up after thaw (ms)</th><th>timeout error (ms)</th><th>freeze with dirty data (ms)</th><th>dirty at freeze (MiB)</th><th>frozen for the snapshot (ms)</th><th>device writes while frozen</th></tr>${r.figures
@@ -115,6 +138,7 @@ export function toHtml(r: Report): string {
 ${r.complete ? '' : '<p class="incomplete"><b>Incomplete run:</b> it stopped before every revision ran; what is here is what finished.</p>'}
 <h2>What changed</h2>${r.comparison.steps.length ? r.comparison.steps.map(stepHtml).join('') : '<p>One revision: nothing to compare.</p>'}
 <h2>Matrix</h2>${matrix(r)}
+${perPatch(r)}
 <h2>Freeze figures</h2>${figures(r)}
 <h2>Timelines</h2><p class="meta">Shaded: frozen. Dashed: the requested timeout. Bars: a freeze call, or a writer blocked. Hollow: a call that failed with an errno.</p>${timelines.join('\n') || '<p>No timeout scenario ran.</p>'}
 <h2>Builds</h2>${builds(r)}

@@ -7,6 +7,7 @@ import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
 import { standingOf } from '../scenarios/judge.ts';
 import type { Report, ReportResult } from './report-types.ts';
+import { matrixLine } from './patch-matrix.ts';
 
 // characters XML 1.0 cannot carry at all (a console can hold them) become '?'
 const xml = (s: string) => escapeMarkup(s.replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '?'));
@@ -35,6 +36,8 @@ export function toJunit(report: Report): string {
     FILESYSTEMS.filter((fs) => report.results.some((r) => r.revision === rev.revision && r.fs === fs)).map((fs) => ({
       name: `${rev.revision}.${fs}`,
       boots: rev.boots.filter((b) => b.fs === fs),
+      // run --per-patch: each scenario's result after each patch, and from which patch it is final
+      perPatch: (rev.perPatch?.rows ?? []).filter((x) => x.fs === fs && x.cells.some((c) => c.status !== 'skip')).map((x) => [x.scenario, matrixLine(x, rev.perPatch!.patches.length)] as const),
       results: report.results.filter((r) => r.revision === rev.revision && r.fs === fs),
     })),
   );
@@ -57,6 +60,7 @@ export function toJunit(report: Report): string {
         `      <property name="${xml(`${b.name}.accelerator`)}" value="${xml(b.accel)}"/>`,
         `      <property name="${xml(`${b.name}.reproducer`)}" value="${xml(b.reproducer)}"/>`,
       ]),
+      ...s.perPatch.map(([scenario, line]) => `      <property name="${xml(`per-patch.${scenario}`)}" value="${xml(line)}"/>`),
       '    </properties>',
       ...rs.map((r) => testcase(r, ms(r.scenario) / 1000)),
       `    <system-out>${xml(s.boots.map((b) => `${b.name}: ${b.scenarios.join(' ') || 'no scenarios'}; console log ${b.console}`).join('\n'))}</system-out>`,

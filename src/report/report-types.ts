@@ -10,6 +10,7 @@ import type { FsName } from '../guest/disk-images.ts';
 import type { BootRecord } from '../scenarios/run-scenarios.ts';
 import type { PatchRecord, RevisionDelta } from '../kbuild/patch-records.ts';
 import type { ScenarioResult, Status } from '../scenarios/judge.ts';
+import type { PatchMatrix, PrefixRun } from './patch-matrix.ts';
 
 export const REPORT_FORMAT = 'freeze-rig-report/1';
 
@@ -72,6 +73,8 @@ export interface ReportRevision {
   patches: ReportPatch[];
   build: ReportBuild;
   boots: ReportBoot[];
+  /** run --per-patch: each patch prefix booted and judged by this revision's manifest */
+  perPatch?: PatchMatrix;
 }
 
 export interface Report {
@@ -99,6 +102,8 @@ export interface RevisionRun {
   delta: RevisionDelta;
   boots: BootRecord[];
   results: ScenarioResult[];
+  /** run --per-patch: the guests of each patch prefix but the last (which is the revision itself) */
+  prefixes?: PrefixRun[];
 }
 
 export interface Transition {

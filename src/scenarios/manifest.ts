@@ -145,6 +145,11 @@ export interface Manifest {
   extends?: string;
   /** Fixtures only: the scenarios this fixture must fail. */
   breaks?: string[];
+  /**
+   * Its own patches go after this patch of the revision it extends, not
+   * after the last: a bad patch in the middle of a series, for bisect.
+   */
+  insertAfter?: string;
   ioctls: { name: string; number: string; argument: string; filesystems: FsName[] }[];
   filesystems: Record<FsName, FsManifest>;
   /** The rule for a second freeze, in words (the errno is per fs). */
@@ -257,7 +262,7 @@ export function resolveManifest(chain: readonly { file: string; own: Manifest }[
   const [top, ...rest] = chain;
   if (!top) throw new Error('resolveManifest: no manifest');
   let m = top.own;
-  if (rest.length) m = mergeManifest({ ...resolveManifest(rest), breaks: undefined }, top.own);
+  if (rest.length) m = mergeManifest({ ...resolveManifest(rest), breaks: undefined, insertAfter: undefined }, top.own);
   validateManifest(m, top.file);
   return m;
 }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, standingOf, withKnownIssues, type Check, type ScenarioResult } from '../../src/scenarios/judge.ts';
@@ -12,7 +14,10 @@ import { sysrqKeys } from '../../src/vm/qmp.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
 import { outcomeOf } from '../../src/scenarios/errno.ts';
 import { repoPath } from '../../src/paths.ts';
+import { RigError } from '../../src/errors.ts';
+import { useTmp } from '../helpers/tmp.ts';
 
+const tmp = useTmp();
 const generic = (await loadRevision('generic-v2')).manifest!;
 const ext3v1 = (await loadRevision('ext3-v1')).manifest!;
 const baseline = (await loadRevision('baseline')).manifest!;
@@ -389,6 +394,29 @@ describe('manifests', () => {
     const bad = (await loadRevision(repoPath('test', 'fixtures', 'series', 'bad-abi'))).manifest!;
     expect(bad.filesystems).toEqual(generic.filesystems);
     expect(bad.breaks).toContain('legacy-xfs-ioctl');
+  });
+
+  it("puts a fixture's patches where insertAfter says, and refuses a patch the revision it extends does not have", async () => {
+    const mid = await loadRevision(repoPath('test', 'fixtures', 'series', 'bad-middle-atime-waits'));
+    expect(mid.patches.filter((p) => p.layer !== 'compat' && p.layer !== 'instrument').map((p) => `${p.layer}/${p.name.slice(0, 4)}`)).toEqual([
+      'generic-v2/0001',
+      'generic-v2/0002',
+      'bad-middle-atime-waits/0001',
+      'generic-v2/0003',
+      'generic-v2/0004',
+      'generic-v2/0005',
+    ]);
+    expect(mid.manifest!.insertAfter).toBe('0002-xfs-remove-XFS_IOC_FREEZE-and-XFS_IOC_THAW.patch');
+    const dir = await tmp();
+    await cp(repoPath('test', 'fixtures', 'series', 'bad-middle-atime-waits'), dir, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, insertAfter: '0009-no-such.patch' }));
+    const e = await loadRevision(dir).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RigError);
+    expect((e as RigError).message).toMatch(/"insertAfter": 0009-no-such.patch is not a patch of generic-v2/);
+    expect((e as RigError).hint).toMatch(/its patches: 0001-vfs-add-FIFREEZE-and-FITHAW-ioctls.patch, /);
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, extends: undefined }));
+    await expect(loadRevision(dir)).rejects.toThrow(/"insertAfter" names a patch of the revision in "extends"/);
   });
 
   it('merges objects deeply and replaces everything else', () => {
