@@ -8,6 +8,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerRun } from './commands/run.ts';
 import { registerCompare } from './commands/compare.ts';
 import { registerReport } from './commands/report.ts';
+import { registerBisect } from './commands/bisect.ts';
 
 /** The only place that exits the process. */
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
   registerRun(program);
   registerCompare(program);
   registerReport(program);
+  registerBisect(program);
   try {
     await program.parseAsync(argv);
     return EXIT.ok;

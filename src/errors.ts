@@ -14,6 +14,8 @@ export const EXIT = {
   expectation: 1,
   /** usage, bad input or infrastructure: nothing was judged */
   infrastructure: 2,
+  /** bisect: this prefix (or the search) could not be tested; `git bisect run` skips it */
+  cannotTest: 125,
 } as const;
 
 export interface RigErrorOptions {
@@ -27,6 +29,8 @@ export interface RigErrorOptions {
   stage?: 'config' | 'build';
   /** The full log of the failed step, when there is one. */
   log?: string;
+  /** An exit code other than the kind's: bisect's 125, "cannot test", for git bisect run. */
+  exit?: number;
 }
 
 export class RigError extends Error {
@@ -35,6 +39,7 @@ export class RigError extends Error {
   readonly details: string[];
   readonly stage: RigErrorOptions['stage'];
   readonly log: string | undefined;
+  readonly exit: number | undefined;
 
   constructor(message: string, options: RigErrorOptions) {
     super(message, { cause: options.cause });
@@ -44,9 +49,11 @@ export class RigError extends Error {
     this.details = options.details ?? [];
     this.stage = options.stage;
     this.log = options.log;
+    this.exit = options.exit;
   }
 
   get exitCode(): number {
+    if (this.exit !== undefined) return this.exit;
     return this.kind === 'expectation' ? EXIT.expectation : EXIT.infrastructure;
   }
 

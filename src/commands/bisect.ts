@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { cacheLayout } from '../paths.ts';
+import { EXIT, expectationError, infraError, RigError, usageError } from '../errors.ts';
+import { bisect, type BisectOutcome } from '../pipeline/bisect.ts';
+import type { ScenarioId } from '../scenarios/catalogue.ts';
+import { say } from '../util/progress.ts';
+import { fragmentsFor, parseFilesystems, parseScenarios, runDirName } from './run.ts';
+import { parseJobs } from './build.ts';
+
+interface BisectOpts {
+  series: string;
+  scenario: string;
+  fs?: string[];
+  tries: number;
+  good?: number;
+  at?: number;
+  config?: string[];
+  smp?: boolean;
+  jobs: number;
+  out?: string;
+  sourceUrl?: string;
+}
+
+/** --tries, --good, --at: a whole number from 1 up. */
+export function parseCount(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw usageError(`${flag} ${v}: not a whole number from 1 up`, flag === '--tries' ? 'how many times a passing prefix is run before it counts as good (races need several)' : 'a patch number of the revision, 1 for its first patch');
+    return n;
+  };
+}
+
+/** What bisect prints at the end, and the console lines of the first failure. Pure. */
+export function bisectReport(o: BisectOutcome): string[] {
+  const lines = [`${o.summary}`];
+  if (o.culprit) lines.push(`  ${o.culprit.subject}`);
+  const failure = o.culprit ? o.probes.find((p) => p.k === o.culprit!.k) : o.probes.at(-1);
+  if (failure?.failure && o.verdict !== 'good') {
+    lines.push(`its first failure: ${failure.failure.fs} ${failure.failure.scenario}: ${failure.failure.observed.split('\n')[0]}`);
+    for (const c of failure.failure.console ?? []) lines.push(`  | ${c}`);
+    if (failure.reproducer) lines.push(`reproduce: ${failure.reproducer}`);
+  }
+  lines.push(`probes: ${o.probes.map((p) => `${p.k}/${o.n} ${p.verdict}${p.runs > 1 ? ` (${p.runs} runs)` : ''}`).join(', ') || 'none'}`);
+  return lines;
+}
+
+export function registerBisect(program: Command): void {
+  program
+    .command('bisect')
+    .description("find the first patch of a revision after which a scenario stops meeting the revision's manifest (exit 0 good, 1 bad, 125 cannot test: as git bisect run reads them)")
+    .requiredOption('--series <rev>', 'the revision (a name or a series directory)')
+    .requiredOption('--scenario <id>', 'the scenario to judge')
+    .option('--fs <name...>', 'filesystems (default: ext3 xfs; bad if it misses on either)')
+    .option('--tries <n>', 'runs a prefix must pass to count as good (for races)', parseCount('--tries'), 1)
+    .option('--good <k>', 'a patch number after which the scenario is believed to pass (checked, not trusted)', parseCount('--good'))
+    .option('--at <k>', 'test the tree after patch k only, and exit 0, 1 or 125 (a step for git bisect run)', parseCount('--at'))
+    .option('--config <fragment...>', 'config fragments')
+    .option('--smp', 'an SMP, preemptible kernel on two vCPUs')
+    .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
+    .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
+    .option('--source-url <url>', 'where to download the kernel if it is not cached')
+    .action(async (opts: BisectOpts) => {
+      const runDir = resolve(opts.out ?? join('runs', `bisect-${runDirName()}`));
+      let o: BisectOutcome;
+      try {
+        const [scenario] = parseScenarios([opts.scenario]) as ScenarioId[];
+        o = await bisect(
+          { layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems: parseFilesystems(opts.fs), tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir },
+          say,
+        );
+      } catch (e) {
+        // whatever stops a bisect is "cannot test" to git bisect run (2 would read as bad)
+        if (e instanceof RigError && e.kind !== 'expectation') throw new RigError(e.message, { kind: e.kind, hint: e.hint, details: e.details, cause: e, exit: EXIT.cannotTest });
+        throw e;
+      }
+      const [head, ...rest] = bisectReport(o);
+      if (o.verdict === 'good') {
+        for (const l of [head!, ...rest]) console.log(l);
+        return;
+      }
+      const hint = `guests, kept kernels and bisect.json in ${runDir}`;
+      if (o.verdict === 'bad') throw expectationError(head!.replace(/^first bad patch/, `${o.scenario}: first bad patch`), { details: rest, hint });
+      throw infraError(head!, { details: rest, hint, exit: EXIT.cannotTest });
+    });
+}
