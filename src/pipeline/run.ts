@@ -10,9 +10,9 @@
  * an exit code.
  */
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { inputError } from '../errors.ts';
-import type { CacheLayout } from '../paths.ts';
+import { repoPath, type CacheLayout } from '../paths.ts';
 import type { FsName } from '../guest/disk-images.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { patchRecords, revisionDelta } from '../kbuild/patch-records.ts';
@@ -170,7 +170,8 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       sink.say(`${rec.revision}: ${buildLine(rec)}; its guests are booting`);
       const { results, boots } = await guests;
       for (const r of results) sink.result(r);
-      const run: RevisionRun = { revision: rec.revision, summary: manifest.summary, build: rec, patches, delta, boots, results };
+      const manifestFile = resolve(rev.dir, 'manifest.json');
+      const run: RevisionRun = { revision: rec.revision, summary: manifest.summary, manifest: relative(repoPath(), manifestFile).startsWith('..') ? manifestFile : relative(repoPath(), manifestFile), build: rec, patches, delta, boots, results };
       runs.push(run);
       if (req.perPatch) {
         // every prefix but the last (the revision itself), each judged by the revision's manifest

@@ -19,15 +19,31 @@ function body(r: ReportResult): string {
   return [`expected: ${r.expected}`, `observed: ${r.observed}`, ...(r.reproducer ? [`reproduce: ${r.reproducer}`] : []), ...(r.console?.length ? ['console:', ...r.console] : [])].join('\n');
 }
 
-function testcase(r: ReportResult, seconds: number): string {
-  const head = `    <testcase name="${xml(r.scenario)}" classname="${xml(`freeze-rig.${r.revision}.${r.fs}`)}" time="${seconds.toFixed(3)}"`;
-  if (r.status === 'pass') return `${head}/>`;
-  if (r.status === 'skip') return `${head}>\n      <skipped message="${xml(r.expected)}"/>\n    </testcase>`;
+/**
+ * One scenario on one filesystem, shaped for the usual readers (GitLab,
+ * dorny/test-reporter, mikepenz/action-junit-report): classname is the
+ * suite, so no reader takes "ext3" for a source file; file is the manifest
+ * that states the promise; a skip's reason is the element's text (GitLab
+ * reads no attribute); the guest's console log is named in every testcase.
+ * <error> is the rig's alone (a guest that hung, a handshake that timed
+ * out), <failure> the kernel's.
+ */
+function testcase(r: ReportResult, seconds: number, suite: string, consoles: string[], manifest: string | undefined): string {
+  const head = `    <testcase name="${xml(r.scenario)}" classname="${xml(suite)}" time="${seconds.toFixed(3)}"${manifest ? ` file="${xml(manifest)}"` : ''}>`;
+  const out = (extra: string[] = []) => `      <system-out>${xml([...extra, ...consoles.map((c) => `console log: ${c}`)].join('\n'))}</system-out>`;
+  const skipped = (why: string) => `      <skipped message="${xml(why.split('\n')[0]!.slice(0, 300))}">${xml(why)}</skipped>`;
+  const lines = [head];
+  if (r.status === 'skip') lines.push(skipped(r.expected), out());
   // a known issue that failed as its manifest says: not a regression, but its evidence stays readable
-  if (standingOf(r) === 'known-failed') return `${head}>\n      <skipped message="${xml(`known issue (manifest), failed as expected: ${r.observed.split('\n')[0]!.slice(0, 300)}`)}"/>\n      <system-out>${xml([`known issue: ${r.known}`, body(r)].join('\n'))}</system-out>\n    </testcase>`;
-  const tag = r.status === 'fail' ? 'failure' : 'error';
-  const type = r.status === 'fail' ? 'expectation' : 'infrastructure';
-  return `${head}>\n      <${tag} message="${xml(r.observed.split('\n')[0]!.slice(0, 500))}" type="${type}">${xml(body(r))}</${tag}>\n    </testcase>`;
+  else if (standingOf(r) === 'known-failed') lines.push(skipped(`known issue (manifest), failed as expected: ${r.observed}`), out([`known issue: ${r.known}`, body(r)]));
+  else if (r.status === 'pass') lines.push(out());
+  else {
+    const tag = r.status === 'fail' ? 'failure' : 'error';
+    const type = r.status === 'fail' ? 'expectation' : 'infrastructure';
+    lines.push(`      <${tag} message="${xml(r.observed.split('\n')[0]!.slice(0, 500))}" type="${type}">${xml(body(r))}</${tag}>`, out());
+  }
+  lines.push('    </testcase>');
+  return lines.join('\n');
 }
 
 export function toJunit(report: Report): string {
@@ -35,6 +51,7 @@ export function toJunit(report: Report): string {
   const suites = report.revisions.flatMap((rev) =>
     FILESYSTEMS.filter((fs) => report.results.some((r) => r.revision === rev.revision && r.fs === fs)).map((fs) => ({
       name: `${rev.revision}.${fs}`,
+      manifest: rev.manifest,
       boots: rev.boots.filter((b) => b.fs === fs),
       // run --per-patch: each scenario's result after each patch, and from which patch it is final
       perPatch: (rev.perPatch?.rows ?? []).filter((x) => x.fs === fs && x.cells.some((c) => c.status !== 'skip')).map((x) => [x.scenario, matrixLine(x, rev.perPatch!.patches.length)] as const),
@@ -62,7 +79,7 @@ export function toJunit(report: Report): string {
       ]),
       ...s.perPatch.map(([scenario, line]) => `      <property name="${xml(`per-patch.${scenario}`)}" value="${xml(line)}"/>`),
       '    </properties>',
-      ...rs.map((r) => testcase(r, ms(r.scenario) / 1000)),
+      ...rs.map((r) => testcase(r, ms(r.scenario) / 1000, s.name, s.boots.filter((b) => b.scenarios.includes(r.scenario)).map((b) => b.console), s.manifest)),
       `    <system-out>${xml(s.boots.map((b) => `${b.name}: ${b.scenarios.join(' ') || 'no scenarios'}; console log ${b.console}`).join('\n'))}</system-out>`,
       '    <system-err></system-err>',
       '  </testsuite>',

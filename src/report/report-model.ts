@@ -83,6 +83,7 @@ export function buildReport(input: ReportInput): Report {
   const revisions: ReportRevision[] = input.runs.map((r) => ({
     revision: r.revision,
     summary: r.summary,
+    ...(r.manifest ? { manifest: r.manifest } : {}),
     patches: r.patches.map(reportPatch),
     build: {
       durationSeconds: r.build.durationSeconds,

@@ -70,6 +70,8 @@ export interface FreezeFigures {
 export interface ReportRevision {
   revision: string;
   summary: string;
+  /** the manifest it was judged by: relative to the repository when inside it */
+  manifest?: string;
   patches: ReportPatch[];
   build: ReportBuild;
   boots: ReportBoot[];
@@ -97,6 +99,7 @@ export interface Report {
 export interface RevisionRun {
   revision: string;
   summary: string;
+  manifest?: string;
   build: BuildRecord;
   patches: PatchRecord[];
   delta: RevisionDelta;

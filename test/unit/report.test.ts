@@ -143,10 +143,18 @@ describe('junit.xml', () => {
     expect(xml).toContain('<error message="the guest ended (timeout) during writes-block" type="infrastructure">');
     expect(xml).toContain('BUG: soft lockup - CPU#0 stuck for 61s! &lt;init&gt;');
     expect(xml).toContain('?bell &amp; &quot;quotes&quot;');
-    expect(xml).toContain('<skipped message="timeout-fires expected"/>');
+    // the skip reason as text too (GitLab reads no attribute); classname is the suite, not a guessable source file
+    expect(xml).toContain('<skipped message="timeout-fires expected">timeout-fires expected</skipped>');
+    expect(xml).toContain('<testcase name="writes-block" classname="baseline.ext3" time="0.000">');
+    // every testcase names the console log of the guest that ran it
+    expect(xml).toMatch(/<testcase name="writes-block" classname="generic-v2.ext3"[^>]*>\n {6}<system-out>console log: generic-v2\/ext3-console.log<\/system-out>/);
     const r = await validate(xml);
     expect(r.stderr).toContain('validates');
     expect(r.exitCode).toBe(0);
+    // file: the manifest that states the promise
+    const withManifest = toJunit({ ...sample(), revisions: sample().revisions.map((v) => ({ ...v, manifest: `patches/series/${v.revision}/manifest.json` })) });
+    expect(withManifest).toContain('<testcase name="writes-block" classname="baseline.ext3" time="0.000" file="patches/series/baseline/manifest.json">');
+    expect((await validate(withManifest)).exitCode).toBe(0);
   });
 
   it("shows a known issue's failure as skipped with its evidence, counts it so, and still validates", async () => {
@@ -154,8 +162,8 @@ describe('junit.xml', () => {
     const r0 = sample();
     const r1 = { ...r0, results: r0.results.map((x) => (x.revision === 'baseline' && x.fs === 'ext3' && x.scenario === 'writes-block' ? { ...x, known, console: ['BUG: soft lockup'] } : x)) };
     const xml = toJunit(r1);
-    expect(xml).toContain('<skipped message="known issue (manifest), failed as expected: writes-block observed"/>');
-    expect(xml).toMatch(/<system-out>known issue: EXT3_IOC_THAW livelocks[^<]*\nexpected: writes-block expected\nobserved: writes-block observed\nconsole:\nBUG: soft lockup<\/system-out>/);
+    expect(xml).toContain('<skipped message="known issue (manifest), failed as expected: writes-block observed">known issue (manifest), failed as expected: writes-block observed</skipped>');
+    expect(xml).toMatch(/<system-out>known issue: EXT3_IOC_THAW livelocks[^<]*\nexpected: writes-block expected\nobserved: writes-block observed\nconsole:\nBUG: soft lockup\nconsole log: baseline\/ext3-console.log<\/system-out>/);
     expect(xml).toMatch(/<testsuite name="baseline.ext3" [^>]*failures="0" errors="0" skipped="2"/);
     expect((await validate(xml)).exitCode).toBe(0);
     expect(countsLine(r1.results)).toBe('4 pass, 1 fail (1 a known issue), 2 skip, 1 error');
