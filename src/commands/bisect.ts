@@ -5,7 +5,8 @@ import { EXIT, expectationError, infraError, RigError, usageError } from '../err
 import { bisect, type BisectOutcome } from '../pipeline/bisect.ts';
 import type { ScenarioId } from '../scenarios/catalogue.ts';
 import { say } from '../util/progress.ts';
-import { fragmentsFor, parseFilesystems, parseScenarios, runDirName } from './run.ts';
+import { fragmentsFor, parseAccel, parseFilesystems, parseScenarios, runDirName } from './run.ts';
+import type { AccelChoice } from '../vm/accel.ts';
 import { parseJobs } from './build.ts';
 
 interface BisectOpts {
@@ -20,6 +21,7 @@ interface BisectOpts {
   jobs: number;
   out?: string;
   sourceUrl?: string;
+  accel: AccelChoice;
 }
 
 /** --tries, --good, --at: a whole number from 1 up. */
@@ -58,6 +60,7 @@ export function registerBisect(program: Command): void {
     .option('--config <fragment...>', 'config fragments')
     .option('--smp', 'an SMP, preemptible kernel on two vCPUs')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
+    .option('--accel <kvm|tcg|auto>', "the guests' accelerator", parseAccel, 'auto')
     .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (opts: BisectOpts) => {
@@ -66,7 +69,7 @@ export function registerBisect(program: Command): void {
       try {
         const [scenario] = parseScenarios([opts.scenario]) as ScenarioId[];
         o = await bisect(
-          { layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems: parseFilesystems(opts.fs), tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir },
+          { layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems: parseFilesystems(opts.fs), tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel },
           say,
         );
       } catch (e) {

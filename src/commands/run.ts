@@ -11,6 +11,7 @@ import { expectationError, usageError } from '../errors.ts';
 import { countsLine } from '../report/report-model.ts';
 import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
+import { ACCEL_CHOICES, type AccelChoice } from '../vm/accel.ts';
 import { parseJobs } from './build.ts';
 
 export function runDirName(now = new Date()): string {
@@ -29,6 +30,7 @@ interface RunOpts {
   perPatch?: boolean;
   vmsPerFs: number;
   smp?: boolean;
+  accel: AccelChoice;
 }
 
 /** --config and --smp: the fragments to build with, or undefined for the default ones. Pure. */
@@ -36,6 +38,12 @@ export function fragmentsFor(config: string[] | undefined, smp: boolean | undefi
   if (!smp) return config;
   const base = config?.length ? config : DEFAULT_FRAGMENTS;
   return base.includes('smp') ? [...base] : [...base, 'smp'];
+}
+
+/** --accel: kvm, tcg or auto. */
+export function parseAccel(v: string): AccelChoice {
+  if (!(ACCEL_CHOICES as readonly string[]).includes(v)) throw usageError(`--accel ${v}: not one of ${ACCEL_CHOICES.join(', ')}`, 'auto uses KVM only where a real boot proved it works here, else TCG');
+  return v as AccelChoice;
 }
 
 /** --vms-per-fs: at most 1 to 6 guests per filesystem. */
@@ -93,11 +101,12 @@ export function registerRun(program: Command): void {
     .option('--fs <name...>', 'filesystems (default: ext3 xfs)')
     .argument('[workload-args...]', "after --, the workload's arguments ({dir} is its directory on the frozen fs), e.g. -- -d {dir} -n 3000 -p 4; with several workloads, one group each, separated by --")
     .option('--workload <binary>', `a static binary that freeze-under-load runs beside its own load (e.g. a musl fsstress); the cycles go on while it runs, ${GUEST.workloadBoundS} s at most, then its process group is killed; repeat it for up to ${GUEST.maxWorkloads} side by side`, (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--per-patch', "also build each revision after each of its patches (bisectability)")
+    .option('--per-patch', "also build each revision after each of its patches, boot each and judge it by the revision's manifest (a patch x scenario matrix)")
     .option('--config <fragment...>', 'config fragments')
     .option('--smp', 'an SMP, preemptible kernel (kernel-config/smp.config) on two vCPUs, for the race scenarios (a build of its own)')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--vms-per-fs <n>', 'guests per filesystem at most, its scenarios split between them', parseVms, DEFAULT_VMS_PER_FS)
+    .option('--accel <kvm|tcg|auto>', 'the guests\' accelerator (auto: KVM where a real boot proved it works, else TCG; FREEZE_RIG_ACCEL is read only for auto)', parseAccel, 'auto')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (workloadArgs: string[], opts: RunOpts) => {
@@ -115,6 +124,7 @@ export function registerRun(program: Command): void {
           jobs: opts.jobs,
           sourceUrl: opts.sourceUrl,
           runDir: resolve(opts.out ?? join('runs', runDirName())),
+          accel: opts.accel,
           command: ['freeze-rig', ...process.argv.slice(2)].join(' '),
         },
         { say, result: (r) => console.log(resultLine(r)) },

@@ -23,6 +23,7 @@ import { prepareWorkTree } from '../tree/work-tree.ts';
 import { subjectOf } from '../kbuild/patch-records.ts';
 import { inputError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
+import { checkAccel, type AccelChoice } from '../vm/accel.ts';
 import { buildPerPatch, ownPatches, prefixName } from './per-patch.ts';
 import { loadRevision, manifestOf } from './revision.ts';
 
@@ -71,6 +72,7 @@ export interface BisectRequest {
   sourceUrl?: string;
   /** guests, kept kernels and bisect.json */
   runDir: string;
+  accel?: AccelChoice;
 }
 
 export interface Probe {
@@ -103,6 +105,7 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
   const manifest = manifestOf(rev);
   const own = ownPatches(rev);
   const n = own.length;
+  await checkAccel(req.accel ?? 'auto');
   if (!n) throw inputError(`${rev.name} has no patches of its own: nothing to bisect`);
   for (const [opt, v] of [['--at', req.at], ['--good', req.good]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= n)) throw inputError(`${opt} ${v}: ${rev.name} has patches 1 to ${n}`, { hint: own.map((p, i) => `${i + 1}: ${p.name}`).join(', ') });
@@ -120,7 +123,7 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
     if (!step?.kernel) return { k, patch, verdict: 'untestable', runs: 0, why: `does not build: ${step?.build?.error ?? 'no build'}` };
     for (let t = 1; t <= req.tries; t++) {
       const kernel = { ...step.kernel, revision: `${prefixName(rev.name, k)}-try${t}` };
-      const { results, boots } = await runScenarios(kernel, manifest, req.runDir, { layout: req.layout, scenarios: [req.scenario], filesystems: req.filesystems, vmsPerFs: 1, guestKit: Promise.resolve(kit) });
+      const { results, boots } = await runScenarios(kernel, manifest, req.runDir, { layout: req.layout, scenarios: [req.scenario], filesystems: req.filesystems, vmsPerFs: 1, guestKit: Promise.resolve(kit), accel: req.accel });
       const mine = results.filter((r) => r.scenario === req.scenario);
       const reproducer = (r: ScenarioResult) => boots.find((b) => b.fs === r.fs)?.reproducer;
       const error = mine.find((r) => r.status === 'error');

@@ -30,7 +30,7 @@ export async function bootSmoke(layout: CacheLayout, rec: BuildRecord, runDir: s
   const { helper } = await prepareGuestKit(layout, rec.tree, guestContractHeader());
   const initrd = join(runDir, `${tag}-initramfs.cpio.gz`);
   await writeFile(initrd, buildInitramfs({ init: await readFile(helper) }));
-  const accel = await chooseAccel();
+  const accel = await chooseAccel('auto');
   const r = await runVm({
     spec: { kernel: bzImage, initrd, accel },
     log: join(runDir, `${tag}-console.log`),

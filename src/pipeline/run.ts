@@ -32,6 +32,7 @@ import { buildRevision } from './build-revision.ts';
 import { buildPerPatch, type PrefixStep } from './per-patch.ts';
 import { matrixLine, patchMatrix } from '../report/patch-matrix.ts';
 import { checkWorkload } from '../guest/workload.ts';
+import { checkAccel, type AccelChoice } from '../vm/accel.ts';
 import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
 
 /** The revisions `npm run rig` compares when none are named. */
@@ -59,6 +60,8 @@ export interface RunRequest {
   runDir: string;
   /** the command line, recorded in the report */
   command: string;
+  /** --accel (default auto), recorded in the report */
+  accel?: AccelChoice;
 }
 
 /** Where a run tells what it is doing. */
@@ -107,9 +110,10 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     revisions.push(rev);
   }
   for (const w of req.workloads ?? []) await checkWorkload(w.binary);
+  await checkAccel(req.accel ?? 'auto');
   const runs: RevisionRun[] = [];
   const createdAt = new Date().toISOString();
-  const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete });
+  const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete, accel: req.accel ?? 'auto' });
   // a run stopped by a signal still says what finished, and where it stopped, even in its first revision
   let stage = 'building baseline';
   const forget = onInterrupt((signal) => writeReportJsonSync(req.runDir, { ...report(false), interrupted: { signal, during: stage } }));
@@ -155,7 +159,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       const { rec, steps, guestKit } = await builds[i]!;
       stage = `${rev.name}'s guests`;
       // checkpatch runs while the guests boot: the guests mostly wait
-      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit });
+      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel });
       guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
       const patches = (await patchRecords(rec, rev.patches)).map((p) => {
         const step = steps.find((s) => s.layer === p.layer && s.name === p.name);
@@ -179,7 +183,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
         for (const step of steps.filter((s) => s.kernel && s.k < patches.length)) {
           stage = `${step.kernel!.revision}'s guests`;
           sink.say(`${step.kernel!.revision}: booting the tree after ${step.k}/${patches.length} ${step.name}`);
-          const r = await runScenarios(step.kernel!, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit });
+          const r = await runScenarios(step.kernel!, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel });
           run.prefixes.push({ k: step.k, layer: step.layer, name: step.name, dir: step.kernel!.revision, results: r.results, reproducers: Object.fromEntries(r.boots.map((b) => [b.fs, b.reproducer])) });
           await writeReport(req.runDir, report(false));
         }

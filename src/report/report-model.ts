@@ -75,6 +75,8 @@ export interface ReportInput {
   command: string;
   runs: RevisionRun[];
   complete: boolean;
+  /** --accel as asked (each boot records what it used) */
+  accel?: string;
 }
 
 /** report.json from the pipeline's records. Pure. */
@@ -112,7 +114,7 @@ export function buildReport(input: ReportInput): Report {
     complete: input.complete,
     createdAt: input.createdAt,
     kernel: first?.kernel ?? { version: 'unknown', treeId: 'unknown' },
-    host: { hostname: input.hostname, toolchain: first?.toolchain ?? {} },
+    host: { hostname: input.hostname, toolchain: first?.toolchain ?? {}, ...(input.accel ? { accel: input.accel } : {}) },
     command: input.command,
     revisions,
     results,

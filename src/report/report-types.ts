@@ -84,7 +84,8 @@ export interface Report {
   complete: boolean;
   createdAt: string;
   kernel: { version: string; treeId: string };
-  host: { hostname: string; toolchain: Record<string, string> };
+  /** accel: --accel as asked (auto, kvm, tcg); each boot says which it used */
+  host: { hostname: string; toolchain: Record<string, string>; accel?: string };
   /** the command line that produced it */
   command: string;
   revisions: ReportRevision[];

@@ -8,7 +8,7 @@ import { buildInitramfs } from '../guest/initramfs.ts';
 import { FILESYSTEMS, guestDisks, makeBlank, makeImage, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
-import { chooseAccel, kvmProven } from '../vm/accel.ts';
+import { chooseAccel, kvmProven, type AccelChoice } from '../vm/accel.ts';
 import type { CacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt, stripTimestamp } from '../vm/console.ts';
 import { Qmp, sysrqKeys, writeCounters } from '../vm/qmp.ts';
@@ -87,6 +87,8 @@ export interface ScenarioRunOptions {
   guestKit?: Promise<GuestKit>;
   /** tests: the host takes the guest's asks and never answers */
   muteHost?: boolean;
+  /** --accel (default auto) */
+  accel?: AccelChoice;
 }
 
 /** The scenarios the guest runs on fs: those selected that the manifest does not skip. dmesg-clean is the host's. Pure. */
@@ -256,7 +258,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   const manifest = forFlavor(revisionManifest, flavorOf(cpus));
   say(`${rec.revision}: guest helper and initramfs ready`);
   // KVM only where a real boot proved it works (nested KVM hangs this guest on these machines).
-  const accel = await chooseAccel(process.env, () =>
+  const accel = await chooseAccel(opts.accel, process.env, () =>
     kvmProven(join(opts.layout.root, 'kvm-probe.json'), async (a) => {
       const r = await runVm({ spec: { kernel: bz, initrd, accel: a }, log: join(dir, 'kvm-probe-console.log'), wallSeconds: 20, silenceSeconds: 15 });
       return r.end === 'poweroff' && r.events.some((e) => e.data.event === 'hello');

@@ -7,7 +7,8 @@ import { helperCompileArgs } from '../../src/guest/helper-build.ts';
 import { qemuArgs } from '../../src/vm/qemu-command.ts';
 import { guestDisks, mkfsEnv } from '../../src/guest/disk-images.ts';
 import { classifyLine, excerpt, parseConsole } from '../../src/vm/console.ts';
-import { chooseAccel } from '../../src/vm/accel.ts';
+import { checkAccel, chooseAccel } from '../../src/vm/accel.ts';
+import { parseAccel } from '../../src/commands/run.ts';
 
 /** Reads newc records back: [name, mode, filesize, rdevmajor, rdevminor]. */
 function readNewc(buf: Buffer): [string, number, number, number, number][] {
@@ -117,8 +118,16 @@ describe('QEMU command line', () => {
   });
 
   it('uses TCG unless told otherwise or KVM is proven', async () => {
-    expect(await chooseAccel({ FREEZE_RIG_ACCEL: 'kvm' })).toBe('kvm');
-    expect(await chooseAccel({})).toBe('tcg');
+    expect(await chooseAccel('auto', { FREEZE_RIG_ACCEL: 'kvm' })).toBe('kvm');
+    expect(await chooseAccel('tcg', { FREEZE_RIG_ACCEL: 'kvm' })).toBe('tcg');
+    expect(await chooseAccel('auto', {})).toBe('tcg');
+  });
+
+  it('takes --accel kvm, tcg or auto, and nothing else, saying what auto does', async () => {
+    expect(parseAccel('kvm')).toBe('kvm');
+    expect(() => parseAccel('hvf')).toThrow(/--accel hvf: not one of kvm, tcg, auto/);
+    await expect(checkAccel('tcg')).resolves.toBeUndefined();
+    await expect(checkAccel('auto')).resolves.toBeUndefined();
   });
 });
 
