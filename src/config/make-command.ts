@@ -42,7 +42,13 @@ export function compilerCommand(ccache = false): string {
  * build of one tree, so init/version.c and what is made from vmlinux
  * (kallsyms, the setup header) are served by ccache like any other unit.
  */
-export const BUILD_STAMP = { KBUILD_BUILD_VERSION: '1', KBUILD_BUILD_TIMESTAMP: 'Thu Oct 9 22:13:53 UTC 2008' };
+export const BUILD_STAMP = {
+  KBUILD_BUILD_VERSION: '1',
+  KBUILD_BUILD_TIMESTAMP: 'Thu Oct 9 22:13:53 UTC 2008',
+  // who and where, in the banner (compat 0013): the same bzImage on every machine and for every user
+  KBUILD_BUILD_USER: 'freeze-rig',
+  KBUILD_BUILD_HOST: 'freeze-rig',
+};
 
 /**
  * argv for `make`: kbuild's second stage, run in the build dir with the

@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
 import { progress, say } from '../util/progress.ts';
 import { compilerCommand, GCC12_FLAGS, makeArgs } from '../config/make-command.ts';
-import { shellLine } from '../util/shell.ts';
+import { reproducerScript, shellLine } from '../util/shell.ts';
 import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnostic } from './build-log.ts';
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
@@ -54,7 +54,15 @@ export interface BuildRecord {
   upToDate?: boolean;
   /** the build dir started as a copy of this revision's build (seed.ts) */
   seededFrom?: string;
+  /** false from make's start until its end: a record a killed build left, which says how to run it again and nothing more */
+  complete?: boolean;
 }
+
+/** What build.json holds while make runs. */
+export type StartedBuild = Pick<BuildRecord, 'kernel' | 'revision' | 'tree' | 'config' | 'toolchain' | 'compiler' | 'make' | 'jobs' | 'ccache' | 'startedAt' | 'outDir' | 'log' | 'reproducer'> & { complete: false };
+
+/** A whole build's record, or nothing: a record of a build that never finished describes no objects. */
+export const finished = (r: BuildRecord | StartedBuild | null): BuildRecord | null => (r && r.complete !== false ? (r as BuildRecord) : null);
 
 /**
  * Whether the objects of `previous` are this build's already, so make need
@@ -137,7 +145,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   await mkdir(outDir, { recursive: true });
   const recordFile = join(outDir, 'build.json');
   const ledgerFile = join(outDir, 'warnings.json');
-  let previous = JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')) as BuildRecord | null;
+  let previous = finished(JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null')));
   let ledger = await readLedger(ledgerFile, previous);
   if (!ledgerKnows(ledger, o.tree.instance) && (await exists(join(outDir, 'init', 'main.o')))) {
     // Objects whose warnings nobody recorded (a build killed mid-make, or a
@@ -181,7 +189,6 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     await writeJsonAtomic(recordFile, record);
     return record;
   }
-  await rm(recordFile, { force: true });
   // No object yet: this build compiles everything, so its warnings are the whole tree's.
   const cold = !(await exists(join(outDir, 'init', 'main.o')));
   // What the objects in outDir warned of before this make: the ledger, or a fresh dir's seed.
@@ -198,6 +205,29 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     for (const s of configLog) write(s);
     const argv = makeArgs({ srcDir: o.tree.dir, outDir, targets, jobs, ccache });
     write(`$ make ${shellLine(argv)}`);
+    const reproducer = `make ${shellLine(argv)}`;
+    // Before make starts, as tuxmake does: a build that is killed still says what it was and how to run it again.
+    const about = [`freeze-rig: the build of ${o.tree.revision}, as the rig ran it`, `tree ${o.tree.dir} (${o.tree.applied.length} patches applied), config ${cfg.hash.slice(0, 12)}`, 'its record: build.json beside this file ("complete": false until make ended)'];
+    // ccache's settings as the rig's (its stats log aside): the same cache entries serve a rebuild by hand
+    const { CCACHE_STATSLOG: _stats, ...cacheEnv } = ccache ? CCACHE_ENV(o.layout.root, '') : ({} as Record<string, string>);
+    await writeFile(join(outDir, 'reproducer.sh'), reproducerScript(about, ['make', ...argv], cacheEnv), { mode: 0o755 });
+    const startedRecord: StartedBuild = {
+      kernel: { version: o.source.version, treeId: o.source.treeId },
+      revision: o.tree.revision,
+      tree: { dir: o.tree.dir, home: o.tree.home, key: o.tree.key, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
+      config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
+      toolchain,
+      compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
+      make: current.make,
+      jobs,
+      ccache,
+      startedAt: new Date(started).toISOString(),
+      outDir,
+      log: logFile,
+      reproducer,
+      complete: false,
+    };
+    await writeJsonAtomic(recordFile, startedRecord);
     const summary = emptySummary();
     // Expected units: what the last build of this dir compiled from scratch, if known.
     const expected = previous?.compiled && previous.compiled > 50 ? previous.compiled : undefined;
@@ -232,7 +262,6 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     await writeJsonAtomic(ledgerFile, { instance: o.tree.instance, complete: warningsComplete, warnings } satisfies WarningLedger);
     const cache = ccache ? cacheUse(await readFile(statsLog, 'utf8').catch(() => ''), o.tree.dir) : undefined;
     p.done(`${cache ? cacheLine(cache) : `${summary.compiled} compiled`}, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
-    const reproducer = `make ${shellLine(argv)}`;
     if (r.exitCode !== 0) {
       const details = [
         ...summary.errors.slice(0, 8).map((e) => `${e.file}:${e.line}:${e.column}: ${e.kind}: ${e.message}`),
@@ -258,17 +287,9 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     if (targets.includes('bzImage') && !arts.some((a) => a.name === 'bzImage')) {
       throw infraError(`make succeeded but ${join(outDir, 'arch/x86/boot/bzImage')} is missing`);
     }
+    const { complete: _building, ...started_ } = startedRecord;
     const record: BuildRecord = {
-      kernel: { version: o.source.version, treeId: o.source.treeId },
-      revision: o.tree.revision,
-      tree: { dir: o.tree.dir, home: o.tree.home, key: o.tree.key, instance: o.tree.instance, action: o.tree.action, patches: o.tree.applied },
-      config: { fragments: o.fragments.map((f) => f.name), hash: cfg.hash, sha256: await sha256File(cfg.configPath), reconfigured: cfg.changed },
-      toolchain,
-      compiler: { cc: compilerCommand(ccache), flags: GCC12_FLAGS.map((f) => f.flag) },
-      make: current.make,
-      jobs,
-      ccache,
-      startedAt: new Date(started).toISOString(),
+      ...started_,
       durationSeconds: (Date.now() - started) / 1000,
       // A no-change rebuild compiles nothing: keep the count of the last full build for progress.
       compiled: summary.compiled || previous?.compiled || 0,
@@ -283,6 +304,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
       log: logFile,
       artifacts: arts,
       reproducer,
+      complete: true,
     };
     await writeJsonAtomic(recordFile, record);
     return record;

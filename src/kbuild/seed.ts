@@ -96,7 +96,9 @@ export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tr
     const st = await stat(file).catch(() => undefined);
     if (!st) continue;
     try {
-      candidates.push({ record: JSON.parse(await readFile(file, 'utf8')) as R, finishedAt: st.mtimeMs });
+      const record = JSON.parse(await readFile(file, 'utf8')) as R & { complete?: boolean };
+      // a build that is running, or was killed, is no seed
+      if (record.complete !== false) candidates.push({ record, finishedAt: st.mtimeMs });
     } catch {
       // a record being written: not a seed
     }
@@ -113,7 +115,7 @@ export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tr
   }
   await alignUnchanged(seed, tree, patches, Date.parse(seed.startedAt));
   // the seed's records are not this build's; include2/asm points into the seed's tree: prepare3 links it anew
-  for (const f of ['build.json', 'warnings.json', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
+  for (const f of ['build.json', 'warnings.json', 'reproducer.sh', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
   await ownBuildDir(outDir, tree.instance);
   return seed;
 }

@@ -59,7 +59,9 @@ export async function buildPerPatch(o: PerPatchOptions): Promise<PrefixStep[]> {
       const started = Date.now();
       try {
         const rec = await buildKernel({ layout: o.layout, source, tree, fragments, jobs: o.jobs, patches });
-        const kernel = o.keep ? await keepKernel(rec, join(o.keep, prefixName(stack.name, k)), prefixName(stack.name, k)) : undefined;
+        // the last step is the revision itself, booted as such (unless it was asked for alone: bisect)
+        const keep = o.keep && (o.only || k < own.length);
+        const kernel = keep ? await keepKernel(rec, join(o.keep!, prefixName(stack.name, k)), prefixName(stack.name, k)) : undefined;
         out.push({ k, layer: p.layer, name: p.name, build: { ok: true, seconds: rec.durationSeconds, compiled: rec.compiled }, ...(kernel ? { kernel } : {}) });
       } catch (e) {
         if (!(e instanceof RigError) || e.kind !== 'expectation') throw e;

@@ -304,6 +304,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       const r = await runVm({
         spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
+        reproducer: join(dir, `${name}-reproducer.sh`),
         signal: stopped.signal,
         onEvent: (e) => {
           asks.seen();

@@ -6,3 +6,13 @@ export function shellQuote(arg: string): string {
 }
 
 export const shellLine = (argv: string[]) => argv.map(shellQuote).join(' ');
+
+/**
+ * reproducer.sh: what the rig is about to run, as a script written before
+ * it starts (tuxmake's way), so a step that is killed still says how to run
+ * it again. Pure.
+ */
+export function reproducerScript(about: string[], argv: string[], env: Record<string, string> = {}): string {
+  const assigns = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+  return ['#!/bin/sh', ...about.map((l) => `# ${l}`), 'set -e', `exec ${assigns ? `env ${assigns}` : ''}${shellLine(argv)}`, ''].join('\n');
+}

@@ -1,10 +1,11 @@
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { execa } from 'execa';
 import { infraError } from '../errors.ts';
 import { qemuArgs, type VmSpec } from './qemu-command.ts';
 import { parseConsoleLine, type ParsedConsole } from './console.ts';
 import { track } from './processes.ts';
 import { commandMissing } from '../util/exec.ts';
+import { reproducerScript } from '../util/shell.ts';
 
 export type VmEnd =
   /** the guest powered off after its last result */
@@ -65,6 +66,8 @@ export interface RunVmOptions {
    * then has SILENT_GRACE_S more of silence before it ends as 'silent'.
    */
   onSilent?: () => Promise<unknown>;
+  /** write the QEMU command line here as a script before QEMU starts */
+  reproducer?: string;
 }
 
 /** How often the console file is read while the guest runs. */
@@ -78,6 +81,10 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   const argv = qemuArgs({ ...o.spec, consoleFile: o.log });
   await rm(o.log, { force: true });
   const bin = o.qemu ?? 'qemu-system-x86_64';
+  if (o.reproducer) {
+    const about = ['freeze-rig: this guest, booted again by hand (its console on stdout; the rig\'s host side, which answers its asks, is not here)'];
+    await writeFile(o.reproducer, reproducerScript(about, [bin, ...qemuArgs(o.spec)]), { mode: 0o755 });
+  }
   const state: ParsedConsole = { events: [], problems: [], malformed: [] };
   const lines: string[] = [];
   const started = Date.now();

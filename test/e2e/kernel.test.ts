@@ -25,6 +25,8 @@ import { RigError } from '../../src/errors.ts';
 import type { BuildRecord } from '../../src/kbuild/build-kernel.ts';
 import { unitsIncluding } from '../../src/kbuild/kbuild-deps.ts';
 import { liveCount } from '../../src/vm/processes.ts';
+import { CCACHE_ENV } from '../../src/kbuild/ccache.ts';
+import { artifact } from '../../src/util/files.ts';
 
 const layout = cacheLayout();
 const source = await readCachedSource(layout, LINUX_2_6_27.treeId);
@@ -108,6 +110,25 @@ describe.skipIf(!source)(`Linux ${LINUX_2_6_27.version} + compat, built and boot
     const key = (ws: BuildRecord['warnings']) => ws.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`).sort();
     expect(key(after.warnings)).toEqual(key(before.warnings));
   }, 300_000);
+
+  it('builds reproducibly: the same bzImage in a second, fresh build dir (user, host, time and build number pinned; compat 0013-0015)', async () => {
+    const again = await buildRevision({ layout, revision: 'baseline' });
+    // a sibling of the tree, as the rig's own build dirs are (KBUILD_SRC=../linux)
+    const dir = join(tree.home, `build-repro-${randomUUID().slice(0, 8)}`);
+    try {
+      await mkdir(dir);
+      await writeFile(join(dir, '.config'), await readFile(join(again.outDir, '.config')));
+      const argv = makeArgs({ srcDir: tree.dir, outDir: dir, targets: ['bzImage'], jobs: 2, ccache: again.ccache });
+      const r = await execa('make', argv, { reject: false, all: true, env: again.ccache ? CCACHE_ENV(layout.root, join(dir, 'stats.log')) : {} });
+      expect(r.exitCode, r.all?.slice(-2000)).toBe(0);
+      const bz = again.artifacts.find((a) => a.name === 'bzImage')!;
+      expect((await artifact('bzImage', join(dir, 'arch/x86/boot/bzImage'))).sha256).toBe(bz.sha256);
+      // the reproducer was written before make started, and says how
+      expect(await readFile(join(again.outDir, 'reproducer.sh'), 'utf8')).toMatch(/^#!\/bin\/sh\n(# .*\n)+set -e\nexec env .*make -C \S+ .*KBUILD_BUILD_USER=freeze-rig KBUILD_BUILD_HOST=freeze-rig/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it("serves another revision's unchanged units (its build dir, ccache), and compiles every unit that includes a header it changed", async () => {
     // baseline plus one comment of fs/ext3/xattr.h, new on every run: no cache

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { newWarnings, parseBuildLog, type Diagnostic } from '../../src/kbuild/build-log.ts';
 import { compilerCommand, makeArgs } from '../../src/config/make-command.ts';
-import { shellLine } from '../../src/util/shell.ts';
+import { reproducerScript, shellLine } from '../../src/util/shell.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/build-logs/${name}`, import.meta.url);
 
@@ -90,10 +90,17 @@ describe('make command lines', () => {
       'KCONFIG_NOTIMESTAMP=1',
       'KBUILD_BUILD_VERSION=1',
       'KBUILD_BUILD_TIMESTAMP=Thu Oct 9 22:13:53 UTC 2008',
+      'KBUILD_BUILD_USER=freeze-rig',
+      'KBUILD_BUILD_HOST=freeze-rig',
       '-j2',
       'bzImage',
     ]);
     expect(compilerCommand(false).startsWith('gcc ')).toBe(true);
+  });
+
+  it('writes reproducer.sh: what runs, with why as comments, one exec line', () => {
+    expect(reproducerScript(['the build of v2'], ['make', '-C', '/b', 'CC=gcc -fno-pie'])).toBe("#!/bin/sh\n# the build of v2\nset -e\nexec make -C /b 'CC=gcc -fno-pie'\n");
+    expect(reproducerScript([], ['qemu'], { A: 'x y' })).toBe("#!/bin/sh\nset -e\nexec env A='x y' qemu\n");
   });
 
   it('quotes a reproducer for the shell', () => {
