@@ -8,6 +8,8 @@ import { standingOf } from '../scenarios/judge.ts';
 import { writeReport } from '../report/write-report.ts';
 import { comparisonText } from '../report/compare.ts';
 import { expectationError } from '../errors.ts';
+import { toKtap } from '../report/ktap.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { say } from '../util/progress.ts';
 
 const runDirOf = (p: string) => (p.endsWith('.json') ? dirname(resolve(p)) : resolve(p));
@@ -37,6 +39,21 @@ export function registerReport(program: Command): void {
       // as the run decides it: a known issue's failure is expected, its pass is not
       const missed = merged.results.filter((r) => ['missed', 'known-passed'].includes(standingOf(r))).length;
       if (missed) throw expectationError(`${missed} scenario(s) did not meet their revision's expectations`);
+    });
+  report
+    .command('export')
+    .description('write a stored run in another format: --ktap, the kernel\'s KTAP version 1 (revision > filesystem > scenario)')
+    .argument('<run>', 'report.json or its run directory')
+    .requiredOption('--ktap', 'KTAP version 1')
+    .option('--out <file>', 'where to write it (default: results.ktap in the run directory; - for stdout)')
+    .action(async (path: string, opts: { out?: string }) => {
+      const text = toKtap(await readReport(path));
+      if (opts.out === '-') process.stdout.write(text);
+      else {
+        const out = resolve(opts.out ?? join(runDirOf(path), 'results.ktap'));
+        await writeFileAtomic(out, text);
+        say(`wrote ${out}`);
+      }
     });
   report
     .command('render')

@@ -22,6 +22,7 @@ import { TIMELINE_SCENARIOS } from '../../src/report/timeline-svg.ts';
 import { runPipeline, type RunRequest } from '../../src/pipeline/run.ts';
 import { DEFAULT_VMS_PER_FS } from '../../src/scenarios/run-scenarios.ts';
 import type { FsName } from '../../src/guest/disk-images.ts';
+import { parseKtap } from '../helpers/ktap.ts';
 
 const source = await readCachedSource(cacheLayout(), LINUX_2_6_27.treeId);
 if (!source) console.warn(`\n*** SKIPPED: the report e2e tests need Linux ${LINUX_2_6_27.version} in the rig's cache: npm run freeze-rig -- source fetch (or source import) ***\n`);
@@ -164,6 +165,20 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1, generic-v2 and generic
     expect(xml.match(/<testcase /g)).toHaveLength(report.results.length);
     const v = await execa('xmllint', ['--noout', '--schema', repoPath('src/report/junit.xsd'), join(dir, 'junit.xml')], { reject: false });
     expect(v.stderr).toContain('validates');
+  });
+
+  it('exports KTAP version 1 that a TAP 14 parser reads back as the report says', async () => {
+    const r = await cli(['report', 'export', '--ktap', dir, '--out', '-']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('KTAP version 1');
+    const { points } = await parseKtap(r.stdout);
+    const leaves = points.filter((p) => p.path.length === 3);
+    expect(leaves).toHaveLength(report.results.length);
+    for (const x of report.results) {
+      const p = leaves.find((l) => l.path.join('/') === `${x.revision}/${x.fs}/${x.scenario}`)!;
+      const want = x.status === 'skip' ? 'skip' : standingOf(x) === 'known-failed' ? 'todo' : x.status === 'pass' ? 'ok' : 'not ok';
+      expect(p.skip ? 'skip' : p.todo ? 'todo' : p.ok ? 'ok' : 'not ok', `${x.revision} ${x.fs} ${x.scenario}`).toBe(want);
+    }
   });
 
   it('renders report.html in headless chromium with nothing on its console; the screenshot shows the matrix and the timelines', async () => {
