@@ -41,6 +41,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     const n = killAll();
     runInterruptHandlers(sig);
+    // a live board hid the cursor while it drew
+    if (process.stderr.isTTY) process.stderr.write('\x1b[?25h');
     process.stderr.write(`\nfreeze-rig: interrupted${n ? `; stopped ${n} QEMU process(es)` : ''}\n`);
     process.exit(130);
   });

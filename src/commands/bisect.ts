@@ -8,6 +8,7 @@ import { say } from '../util/progress.ts';
 import { fragmentsFor, parseAccel, parseFilesystems, parseScenarios, runDirName } from './run.ts';
 import type { AccelChoice } from '../vm/accel.ts';
 import { parseJobs } from './build.ts';
+import { withBoard } from './board.ts';
 
 interface BisectOpts {
   series: string;
@@ -22,6 +23,7 @@ interface BisectOpts {
   out?: string;
   sourceUrl?: string;
   accel: AccelChoice;
+  plain?: boolean;
 }
 
 /** --tries, --good, --at: a whole number from 1 up. */
@@ -61,6 +63,7 @@ export function registerBisect(program: Command): void {
     .option('--smp', 'an SMP, preemptible kernel on two vCPUs')
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--accel <kvm|tcg|auto>', "the guests' accelerator", parseAccel, 'auto')
+    .option('--plain', 'plain lines with timestamps, also on a terminal')
     .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (opts: BisectOpts) => {
@@ -68,9 +71,9 @@ export function registerBisect(program: Command): void {
       let o: BisectOutcome;
       try {
         const [scenario] = parseScenarios([opts.scenario]) as ScenarioId[];
-        o = await bisect(
-          { layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems: parseFilesystems(opts.fs), tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel },
-          say,
+        const filesystems = parseFilesystems(opts.fs);
+        o = await withBoard(`freeze-rig bisect: ${opts.scenario} in ${opts.series}`, opts.plain, () =>
+          bisect({ layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems, tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel }, say),
         );
       } catch (e) {
         // whatever stops a bisect is "cannot test" to git bisect run (2 would read as bad)

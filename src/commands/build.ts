@@ -3,12 +3,23 @@ import { cacheLayout } from '../paths.ts';
 import { buildRevision } from '../pipeline/build-revision.ts';
 import { expectationError, usageError } from '../errors.ts';
 import { buildPerPatch } from '../pipeline/per-patch.ts';
+import { withBoard } from './board.ts';
 
 export const parseJobs = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw usageError(`--jobs wants a positive integer, not ${v}`);
   return n;
 };
+
+interface BuildOpts {
+  series: string;
+  config?: string[];
+  jobs: number;
+  sourceUrl?: string;
+  json?: boolean;
+  perPatch?: boolean;
+  plain?: boolean;
+}
 
 export function registerBuild(program: Command): void {
   program
@@ -20,18 +31,28 @@ export function registerBuild(program: Command): void {
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .option('--json', 'print the build record')
     .option('--per-patch', "build after each of the revision's patches (bisectability), incrementally")
-    .action(async (opts: { series: string; config?: string[]; jobs: number; sourceUrl?: string; json?: boolean; perPatch?: boolean }) => {
-      if (opts.perPatch) {
-        const steps = await buildPerPatch({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
-        for (const s of steps) console.log(`${s.build!.ok ? 'builds' : 'BREAKS'}  ${s.layer}/${s.name}  (${s.build!.seconds.toFixed(1)} s)${s.build!.error ? `: ${s.build!.error}` : ''}`);
-        if (opts.json) console.log(JSON.stringify(steps, null, 2));
-        const broken = steps.find((s) => !s.build!.ok);
-        if (broken) throw expectationError(`${opts.series} does not build after ${broken.layer}/${broken.name}`, { hint: 'every patch of a series must build on its own (git bisect)' });
-      }
-      const rec = await buildRevision({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
-      if (opts.json) console.log(JSON.stringify(rec, null, 2));
-      const bz = rec.artifacts.find((a) => a.name === 'bzImage');
-      console.log(`${rec.upToDate ? `${rec.revision} is up to date (make not run)` : `built ${rec.revision} in ${rec.durationSeconds.toFixed(1)} s`} (${rec.warningCount} warnings): ${bz?.path}`);
-      console.log(`record: ${rec.outDir}/build.json   log: ${rec.log}`);
+    .option('--plain', 'plain lines with timestamps, also on a terminal')
+    .action(async (opts: BuildOpts) => {
+      // the lines a user keeps are printed once a live board is gone
+      const lines = await withBoard(`freeze-rig build: ${opts.series}`, opts.plain, () => build(opts));
+      for (const l of lines) console.log(l);
+      const broken = lines.find((l) => l.startsWith('BREAKS'));
+      if (broken) throw expectationError(`${opts.series} does not build after ${broken.split(/\s+/)[1]}`, { hint: 'every patch of a series must build on its own (git bisect)' });
     });
+}
+
+async function build(opts: BuildOpts): Promise<string[]> {
+  const out: string[] = [];
+  if (opts.perPatch) {
+    const steps = await buildPerPatch({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
+    for (const s of steps) out.push(`${s.build!.ok ? 'builds' : 'BREAKS'}  ${s.layer}/${s.name}  (${s.build!.seconds.toFixed(1)} s)${s.build!.error ? `: ${s.build!.error}` : ''}`);
+    if (opts.json) out.push(JSON.stringify(steps.map(({ kernel: _k, ...s }) => s), null, 2));
+    if (steps.some((s) => !s.build!.ok)) return out;
+  }
+  const rec = await buildRevision({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
+  if (opts.json) out.push(JSON.stringify(rec, null, 2));
+  const bz = rec.artifacts.find((a) => a.name === 'bzImage');
+  out.push(`${rec.upToDate ? `${rec.revision} is up to date (make not run)` : `built ${rec.revision} in ${rec.durationSeconds.toFixed(1)} s`} (${rec.warningCount} warnings): ${bz?.path}`);
+  out.push(`record: ${rec.outDir}/build.json   log: ${rec.log}`);
+  return out;
 }

@@ -13,6 +13,7 @@ import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
 import { ACCEL_CHOICES, type AccelChoice } from '../vm/accel.ts';
 import { parseJobs } from './build.ts';
+import { withBoard } from './board.ts';
 
 export function runDirName(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -31,6 +32,7 @@ interface RunOpts {
   vmsPerFs: number;
   smp?: boolean;
   accel: AccelChoice;
+  plain?: boolean;
 }
 
 /** --config and --smp: the fragments to build with, or undefined for the default ones. Pure. */
@@ -109,9 +111,11 @@ export function registerRun(program: Command): void {
     .option('--accel <kvm|tcg|auto>', 'the guests\' accelerator (auto: KVM where a real boot proved it works, else TCG; FREEZE_RIG_ACCEL is read only for auto)', parseAccel, 'auto')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
+    .option('--plain', 'plain lines with timestamps, also on a terminal (the default in CI and in a pipe)')
     .action(async (workloadArgs: string[], opts: RunOpts) => {
       const workloads = parseWorkloads(opts.workload, workloadArgs);
-      const outcome = await runPipeline(
+      const later: string[] = [];
+      const outcome = await withBoard(`freeze-rig run: ${opts.series.join(', ')}`, opts.plain, (live) => runPipeline(
         {
           layout: cacheLayout(),
           revisions: opts.series,
@@ -127,8 +131,10 @@ export function registerRun(program: Command): void {
           accel: opts.accel,
           command: ['freeze-rig', ...process.argv.slice(2)].join(' '),
         },
-        { say, result: (r) => console.log(resultLine(r)) },
-      );
+        // on a live board a result is news on the board, and printed in full once the board is gone
+        { say, result: (r) => (live ? (say(resultLine(r).slice(0, 110)), later.push(resultLine(r))) : console.log(resultLine(r))) },
+      ));
+      for (const l of later) console.log(l);
       const { report, runDir } = outcome;
       if (report.comparison.steps.length) console.log(comparisonText(report.comparison));
       console.log(`${countsLine(report.results)}  (report: ${join(runDir, 'report.html')})`);

@@ -16,7 +16,7 @@ import { AskServer, askOf } from '../vm/host-channel.ts';
 import { BackupHost } from './backup-host.ts';
 import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge.ts';
 import { expectedFor } from './dmesg.ts';
-import { say } from '../util/progress.ts';
+import { progress, say } from '../util/progress.ts';
 import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
 import { flavorOf, forFlavor, knownIssueOf, type Manifest } from './manifest.ts';
 import { outcomeOf } from './errno.ts';
@@ -301,6 +301,9 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         guestMs: opts.guestAnswerMs,
         mute: opts.muteHost,
       });
+      // one line of the live board per guest: the scenario it is in, then how it ended
+      const live = progress(`${rec.revision}/${name}`);
+      live.update(`booting (${accel})`);
       const r = await runVm({
         spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
         log: join(dir, `${name}-console.log`),
@@ -314,6 +317,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
           // QMP is up once the guest talks; sample the device after each scenario.
           // (unless the silence handler connected first: QEMU serves one QMP client, a second waits for ever)
           if (e.event === 'hello') qmp ??= connectQmp();
+          if (e.event === 'scenario') live.update(`${String(e.scenario)} (${scenarios.indexOf(String(e.scenario) as ScenarioId) + 1} of ${scenarios.length})`);
           if (e.event === 'scenario-done' && qmp) {
             const id = String(e.scenario);
             qmp
@@ -331,7 +335,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
           for (const key of ['w', 't']) await q.execute('send-key', sysrqKeys(key));
         },
       });
-      say(`${rec.revision}/${name}: guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
+      live.done(`guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
       await asks.close();
       await qmp?.then((q) => q.close()).catch(() => undefined);
       // the image checked on the host after the guest shut down
