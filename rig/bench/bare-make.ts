@@ -6,16 +6,17 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { $ } from 'zx';
 import { makeArgs } from '../../src/config/make-command.ts';
 
 export async function timeBareMake(treeDir: string, config: string): Promise<number> {
   const out = await mkdtemp(join(tmpdir(), 'freeze-rig-bare-'));
   try {
     await cp(config, join(out, '.config'));
-    await execa('make', makeArgs({ srcDir: treeDir, outDir: out, targets: ['oldconfig'] }), { input: '\n'.repeat(1000) });
+    // zx quotes each interpolated argument: the CC=... words stay one argument
+    await $({ input: '\n'.repeat(1000), quiet: true })`make ${makeArgs({ srcDir: treeDir, outDir: out, targets: ['oldconfig'] })}`;
     const t0 = Date.now();
-    await execa('make', makeArgs({ srcDir: treeDir, outDir: out, targets: ['bzImage'], jobs: 2 }));
+    await $({ quiet: true })`make ${makeArgs({ srcDir: treeDir, outDir: out, targets: ['bzImage'], jobs: 2 })}`;
     return (Date.now() - t0) / 1000;
   } finally {
     await rm(out, { recursive: true, force: true });

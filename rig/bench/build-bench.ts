@@ -11,7 +11,7 @@
 import { mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { $ } from 'zx';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { buildRevision } from '../../src/pipeline/build-revision.ts';
 import { timeBareMake } from './bare-make.ts';
@@ -62,7 +62,7 @@ console.log(`rig after touching fs/ioctl.c           ${oneFileSeconds.toFixed(1)
 
 // 5. one header: everything that includes it, and nothing else.
 await utimes(join(treeDir, 'include/linux/magic.h'), now, now);
-const includers = (await execa('grep', ['-rl', '--include=*.c', '--include=*.h', 'linux/magic.h', treeDir], { reject: false })).stdout.split('\n').filter(Boolean).length;
+const includers = (await $({ nothrow: true, quiet: true })`grep ${['-rl', '--include=*.c', '--include=*.h', 'linux/magic.h', treeDir]}`).stdout.split('\n').filter(Boolean).length;
 t0 = Date.now();
 const hdr = await buildRevision({ layout, revision: 'baseline' });
 const headerSeconds = seconds(t0);
