@@ -58,11 +58,19 @@ interface Row {
 
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/** The board's lines: one per activity, then the last things said. Pure. */
-export function boardLines(rows: readonly Row[], said: readonly string[], now: number, frame = 0): string[] {
+/**
+ * The board's lines: every running activity, the last few that ended (the
+ * older ones counted in one line, so that a run of forty guests fits a
+ * terminal), then the last things said. Pure.
+ */
+export function boardLines(rows: readonly Row[], said: readonly string[], now: number, frame = 0, keepEnded = 4): string[] {
   const secs = (r: Row) => `${(((r.ended ?? now) - r.started) / 1000).toFixed(0)} s`;
   const mark = (r: Row) => (r.state === 'done' ? '✔' : r.state === 'failed' ? '✖' : SPIN[frame % SPIN.length]!);
-  return [...rows.map((r) => `${mark(r)} ${r.title}: ${r.text} (${secs(r)})`), ...said.map((s) => `  ${s}`)];
+  const ended = rows.filter((r) => r.state !== 'running').sort((a, b) => a.ended! - b.ended!);
+  const hidden = new Set(ended.slice(0, Math.max(0, ended.length - keepEnded)));
+  const failed = [...hidden].filter((r) => r.state === 'failed').length;
+  const summary = hidden.size ? [`✔ ${hidden.size} more ended${failed ? ` (${failed} failed)` : ''}`] : [];
+  return [...summary, ...rows.filter((r) => !hidden.has(r)).map((r) => `${mark(r)} ${r.title}: ${r.text} (${secs(r)})`), ...said.map((s) => `  ${s}`)];
 }
 
 /** listr2's default renderer, drawing the board as its one task's output. */

@@ -22,6 +22,11 @@ describe('the live board', () => {
     ]);
   });
 
+  it('keeps the last few ended activities and counts the older ones in one line, so forty guests fit a terminal', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => ({ title: `g${i}`, state: (i === 1 ? 'failed' : i < 8 ? 'done' : 'running') as 'done' | 'failed' | 'running', text: 't', started: 0, ...(i < 8 ? { ended: i * 1000 } : {}) }));
+    expect(boardLines(rows, [], 20_000, 0, 3)).toEqual(['✔ 5 more ended (1 failed)', '✔ g5: t (5 s)', '✔ g6: t (6 s)', '✔ g7: t (7 s)', '⠋ g8: t (20 s)', '⠋ g9: t (20 s)']);
+  });
+
   it('is live only on a terminal (stdout and stderr), never in CI or with --plain', () => {
     const tty = { stdoutTTY: true, stderrTTY: true, ci: false, plain: false };
     expect(wantsLive(tty)).toBe(true);
