@@ -10,7 +10,7 @@
  * since the scenarios of a freeze series need its first patches to run at
  * all and the prefix before the series cannot be the good end; then halving.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheLayout } from '../paths.ts';
 import type { FsName } from '../guest/disk-images.ts';
@@ -131,6 +131,8 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
       const missed = mine.find((r) => standingOf(r) === 'missed');
       if (missed) return { k, patch, verdict: 'bad', runs: t, why: `failed on try ${t} of ${req.tries} (${missed.fs}): ${firstLine(missed.observed)}`, failure: missed, reproducer: reproducer(missed) };
       say(`bisect: ${patch}: try ${t} of ${req.tries} meets the manifest (${mine.map((r) => `${r.fs} ${r.status}`).join(', ')})`);
+      // a passing try's disk images are no evidence: its console logs stay, its images go (many tries, ~100 MB each)
+      await dropImages(join(req.runDir, kernel.revision));
     }
     return { k, patch, verdict: 'good', runs: req.tries, why: `met the manifest ${req.tries} time(s) out of ${req.tries}` };
   }
@@ -175,6 +177,10 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
 }
 
 const firstLine = (s: string) => s.split('\n')[0]!.slice(0, 200);
+
+async function dropImages(dir: string): Promise<void> {
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.img')) await rm(join(dir, f), { force: true });
+}
 
 /**
  * The guest helper made from the whole revision's tree (its headers),

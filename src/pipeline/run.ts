@@ -184,7 +184,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
           stage = `${step.kernel!.revision}'s guests`;
           sink.say(`${step.kernel!.revision}: booting the tree after ${step.k}/${patches.length} ${step.name}`);
           const r = await runScenarios(step.kernel!, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel });
-          run.prefixes.push({ k: step.k, layer: step.layer, name: step.name, dir: step.kernel!.revision, results: r.results, reproducers: Object.fromEntries(r.boots.map((b) => [b.fs, b.reproducer])) });
+          run.prefixes.push({ k: step.k, layer: step.layer, name: step.name, dir: step.kernel!.revision, results: r.results });
           await writeReport(req.runDir, report(false));
         }
         const last = patches.at(-1);

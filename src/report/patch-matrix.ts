@@ -14,8 +14,6 @@ export interface PrefixRun {
   /** where its guests are, under the run directory (prefixName) */
   dir: string;
   results: ScenarioResult[];
-  /** the command that boots a guest of this prefix again, by fs */
-  reproducers?: Partial<Record<FsName, string>>;
 }
 
 export interface MatrixCell {
