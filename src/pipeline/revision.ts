@@ -56,40 +56,38 @@ export async function loadRevision(ref: string): Promise<Revision> {
   if (isRigLayer(name)) throw inputError(`${name} is one of the rig's own patch layers, not a revision`, { hint: `known revisions: ${(await listRevisions()).join(', ')}` });
   const compat = await loadSeries(COMPAT_DIR, 'compat');
   const instrument = await loadSeries(INSTRUMENT_DIR, 'instrument');
-  const layers: LoadedPatch[][] = [];
+  // the revision and those it extends, base first; each with where its patches go in the one below (manifest insertAfter)
+  const layers: { name: string; manifest: string; patches: LoadedPatch[]; insertAfter?: string }[] = [];
   const manifests: { file: string; own: Manifest }[] = [];
-  // where each layer's patches go in the one below it (manifest insertAfter), top first
-  const inserts: (string | undefined)[] = [];
   const seen = new Set<string>();
   let ownMissing = false;
   for (let d: { name: string; dir: string } | undefined = { name, dir }; d; ) {
     if (seen.has(d.dir)) throw inputError(`${ref}: "extends" loops back to ${d.name}`);
     seen.add(d.dir);
     const current = d;
-    layers.unshift(
-      await loadSeries(current.dir, current.name).catch(async (e) => {
-        const known = await listRevisions();
-        throw inputError(`unknown patch revision ${current.name}`, { hint: `known revisions: ${known.join(', ')} (or a path to a series directory)`, cause: e });
-      }),
-    );
+    const patches = await loadSeries(current.dir, current.name).catch(async (e) => {
+      const known = await listRevisions();
+      throw inputError(`unknown patch revision ${current.name}`, { hint: `known revisions: ${known.join(', ')} (or a path to a series directory)`, cause: e });
+    });
+    const file = join(current.dir, 'manifest.json');
     const own = await readOwnManifest(current.dir);
-    if (own) manifests.push({ file: join(current.dir, 'manifest.json'), own });
+    if (own) manifests.push({ file, own });
     else if (current.dir === dir) ownMissing = true;
-    if (own?.insertAfter !== undefined && (typeof own.insertAfter !== 'string' || !own.extends)) throw inputError(`${join(current.dir, 'manifest.json')}: "insertAfter" names a patch of the revision in "extends"`, { hint: 'give "extends" and the file name of one of its patches' });
-    inserts.unshift(own?.insertAfter);
+    if (own?.insertAfter !== undefined && (typeof own.insertAfter !== 'string' || !own.extends)) throw inputError(`${file}: "insertAfter" names a patch of the revision in "extends"`, { hint: 'give "extends" and the file name of one of its patches' });
+    layers.unshift({ name: current.name, manifest: file, patches, ...(own?.insertAfter ? { insertAfter: own.insertAfter } : {}) });
     d = own?.extends ? revisionDir(own.extends) : undefined;
   }
-  // layers[i] stacks on layers[0..i-1]; its patches go after the one it names, or last
+  // each layer stacks on those before it: its patches go after the one it names, or last
   const series: LoadedPatch[] = [];
   for (const [i, layer] of layers.entries()) {
-    const after = inserts[i];
-    if (after === undefined) {
-      series.push(...layer);
+    if (layer.insertAfter === undefined) {
+      series.push(...layer.patches);
       continue;
     }
-    const at = series.findIndex((p) => p.layer === layers[i - 1]?.[0]?.layer && p.name === after);
-    if (at < 0) throw inputError(`${join(layer[0]?.file ?? dir, '..', 'manifest.json')}: "insertAfter": ${after} is not a patch of ${layers[i - 1]?.[0]?.layer ?? 'the revision it extends'}`, { hint: `its patches: ${series.filter((p) => p.layer === layers[i - 1]?.[0]?.layer).map((p) => p.name).join(', ')}` });
-    series.splice(at + 1, 0, ...layer);
+    const base = layers[i - 1]!.name;
+    const at = series.findIndex((p) => p.layer === base && p.name === layer.insertAfter);
+    if (at < 0) throw inputError(`${layer.manifest}: "insertAfter": ${layer.insertAfter} is not a patch of ${base}`, { hint: `its patches: ${series.filter((p) => p.layer === base).map((p) => p.name).join(', ')}` });
+    series.splice(at + 1, 0, ...layer.patches);
   }
   const patches = [...compat, ...instrument, ...series];
   for (const p of patches) refuseEscaping(p);
