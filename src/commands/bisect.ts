@@ -86,7 +86,7 @@ export function registerBisect(program: Command): void {
         return;
       }
       const hint = `guests, kept kernels and bisect.json in ${runDir}`;
-      if (o.verdict === 'bad') throw expectationError(head!.replace(/^first bad patch/, `${o.scenario}: first bad patch`), { details: rest, hint });
+      if (o.verdict === 'bad') throw expectationError(head!, { details: rest, hint });
       throw infraError(head!, { details: rest, hint, exit: EXIT.cannotTest });
     });
 }

@@ -116,6 +116,11 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
   const probes: Probe[] = [];
   const outcome = (o: Omit<BisectOutcome, 'revision' | 'scenario' | 'n' | 'probes'>): BisectOutcome => ({ revision: rev.name, scenario: req.scenario, n, probes, ...o });
   const save = (o?: BisectOutcome) => writeJsonAtomic(join(req.runDir, 'bisect.json'), o ?? outcome({ verdict: 'untestable', summary: 'in progress' }));
+  const finish = async (o: Omit<BisectOutcome, 'revision' | 'scenario' | 'n' | 'probes'>) => {
+    const done = outcome(o);
+    await save(done);
+    return done;
+  };
 
   async function probe(k: number): Promise<Probe> {
     const patch = label(k);
@@ -147,31 +152,19 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
 
   if (req.at !== undefined) {
     const p = await run(req.at);
-    const o = outcome({ verdict: p.verdict, summary: `${req.scenario} after ${p.patch}: ${p.verdict}: ${p.why}` });
-    await save(o);
-    return o;
+    return finish({ verdict: p.verdict, summary: `${req.scenario} after ${p.patch}: ${p.verdict}: ${p.why}` });
   }
   const known = new Map<number, 'good' | 'bad'>();
   for (;;) {
     const next = nextProbe(n, known, req.good);
-    if ('allGood' in next) {
-      const o = outcome({ verdict: 'good', summary: `${req.scenario} meets ${rev.name}'s manifest with all ${n} patches (${req.tries} tries): nothing to bisect` });
-      await save(o);
-      return o;
-    }
+    if ('allGood' in next) return finish({ verdict: 'good', summary: `${req.scenario} meets ${rev.name}'s manifest with all ${n} patches (${req.tries} tries): nothing to bisect` });
     if ('firstBad' in next) {
       const p = own[next.firstBad - 1]!;
       const before = next.firstBad > 1 ? `; after ${next.firstBad - 1}/${n} it met the manifest ${req.tries} time(s)` : '; no prefix met the manifest (it fails from the first patch)';
-      const o = outcome({ verdict: 'bad', culprit: { k: next.firstBad, layer: p.layer, name: p.name, subject: subjectOf(p.text) }, summary: `first bad patch: ${label(next.firstBad)}${before}` });
-      await save(o);
-      return o;
+      return finish({ verdict: 'bad', culprit: { k: next.firstBad, layer: p.layer, name: p.name, subject: subjectOf(p.text) }, summary: `${req.scenario}: first bad patch: ${label(next.firstBad)}${before}` });
     }
     const p = await run(next.test);
-    if (p.verdict === 'untestable') {
-      const o = outcome({ verdict: 'untestable', summary: `cannot test ${p.patch}: ${p.why}` });
-      await save(o);
-      return o;
-    }
+    if (p.verdict === 'untestable') return finish({ verdict: 'untestable', summary: `cannot test ${p.patch}: ${p.why}` });
     known.set(next.test, p.verdict);
   }
 }

@@ -55,7 +55,7 @@ describe('bisect output', () => {
     n: 6,
     verdict: 'bad',
     culprit: { k: 3, layer: 'bad-middle', name: '0001-bad.patch', subject: '[PATCH] bad' },
-    summary: 'first bad patch: 3/6 bad-middle/0001-bad.patch; after 2/6 it met the manifest 5 time(s)',
+    summary: 'reads-proceed: first bad patch: 3/6 bad-middle/0001-bad.patch; after 2/6 it met the manifest 5 time(s)',
     probes: [
       { k: 6, patch: '6/6', verdict: 'bad', runs: 2, why: 'failed on try 2' },
       { k: 3, patch: '3/6', verdict: 'bad', runs: 1, why: 'failed', failure: { revision: 'bad-middle@3-try1', fs: 'xfs', scenario: 'reads-proceed', status: 'fail', expected: 'e', observed: 'read took 1010.7 ms while frozen', metrics: {}, console: ['[   4.2] a console line'] }, reproducer: 'qemu-system-x86_64 ...' },
@@ -65,7 +65,7 @@ describe('bisect output', () => {
 
   it("names the patch, quotes its first failure's console lines and the reproducer, and lists the probes", () => {
     expect(bisectReport(outcome)).toEqual([
-      'first bad patch: 3/6 bad-middle/0001-bad.patch; after 2/6 it met the manifest 5 time(s)',
+      'reads-proceed: first bad patch: 3/6 bad-middle/0001-bad.patch; after 2/6 it met the manifest 5 time(s)',
       '  [PATCH] bad',
       'its first failure: xfs reads-proceed: read took 1010.7 ms while frozen',
       '  | [   4.2] a console line',
