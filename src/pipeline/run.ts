@@ -21,7 +21,7 @@ import { cacheLine } from '../kbuild/ccache.ts';
 import { guestContractHeader, type ScenarioId } from '../scenarios/catalogue.ts';
 import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
-import { buildReport } from '../report/report-model.ts';
+import { buildReport, perPatchOf } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
 import { writeReport, writeReportJsonSync } from '../report/write-report.ts';
 import { onInterrupt } from '../util/interrupt.ts';
@@ -30,7 +30,7 @@ import type { WorkTree } from '../tree/work-tree.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { buildRevision } from './build-revision.ts';
 import { buildPerPatch, type PrefixStep } from './per-patch.ts';
-import { matrixLine, patchMatrix } from '../report/patch-matrix.ts';
+import { claimed, matrixLine } from '../report/patch-matrix.ts';
 import { checkWorkload } from '../guest/workload.ts';
 import { checkAccel, type AccelChoice } from '../vm/accel.ts';
 import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
@@ -187,9 +187,7 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
           run.prefixes.push({ k: step.k, layer: step.layer, name: step.name, dir: step.kernel!.revision, results: r.results });
           await writeReport(req.runDir, report(false));
         }
-        const last = patches.at(-1);
-        const matrix = patchMatrix(run.prefixes, { dir: rec.revision, layer: last?.layer ?? '', name: last?.name ?? '', results });
-        for (const row of matrix.rows) if (row.cells[0]?.status !== 'skip') sink.say(`${rec.revision} per patch: ${row.fs.padEnd(4)} ${row.scenario.padEnd(21)} ${matrixLine(row, patches.length)}`);
+        for (const row of perPatchOf(run, run.prefixes).rows.filter(claimed)) sink.say(`${rec.revision} per patch: ${row.fs.padEnd(4)} ${row.scenario.padEnd(21)} ${matrixLine(row, patches.length)}`);
       }
       // a revision named by its path is filed under its name, as runScenarios files its guests
       await writeJsonAtomic(join(req.runDir, rec.revision, 'build.json'), rec);

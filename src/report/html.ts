@@ -13,6 +13,7 @@ import type { Step, Transition } from './report-types.ts';
 import { counts } from './report-model.ts';
 import type { Report, ReportResult } from './report-types.ts';
 import { TIMELINE_SCENARIOS, timelineSvg } from './timeline-svg.ts';
+import { claimed } from './patch-matrix.ts';
 
 const esc = escapeMarkup;
 const MARK = { pass: '✓', fail: '✗', error: '!', skip: '–' } as const;
@@ -73,7 +74,7 @@ function perPatch(r: Report): string {
     const n = m.patches.length;
     const head = `<tr><th>scenario</th>${m.patches.map((p, i) => `<th title="${esc(`${p.layer}/${p.name}`)}">${i + 1}/${n}</th>`).join('')}<th>final result from</th></tr>`;
     return FILESYSTEMS.filter((fs) => m.rows.some((x) => x.fs === fs)).map((fs) => {
-      const rows = m.rows.filter((x) => x.fs === fs && x.cells.some((c) => c.status !== 'skip'));
+      const rows = m.rows.filter((x) => x.fs === fs && claimed(x));
       const body = rows
         .map((x) => {
           const cells = x.cells.map((c) => `<td class="st ${c.known ? 'known' : c.status}" title="${esc(c.observed ?? c.status)}">${MARK[c.status]}</td>`).join('');

@@ -7,7 +7,7 @@ import { FILESYSTEMS } from '../guest/disk-images.ts';
 import { escapeMarkup } from './escape.ts';
 import { standingOf } from '../scenarios/judge.ts';
 import type { Report, ReportResult } from './report-types.ts';
-import { matrixLine } from './patch-matrix.ts';
+import { claimed, matrixLine } from './patch-matrix.ts';
 
 // characters XML 1.0 cannot carry at all (a console can hold them) become '?'
 const xml = (s: string) => escapeMarkup(s.replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/gu, '?'));
@@ -54,7 +54,7 @@ export function toJunit(report: Report): string {
       manifest: rev.manifest,
       boots: rev.boots.filter((b) => b.fs === fs),
       // run --per-patch: each scenario's result after each patch, and from which patch it is final
-      perPatch: (rev.perPatch?.rows ?? []).filter((x) => x.fs === fs && x.cells.some((c) => c.status !== 'skip')).map((x) => [x.scenario, matrixLine(x, rev.perPatch!.patches.length)] as const),
+      perPatch: (rev.perPatch?.rows ?? []).filter((x) => x.fs === fs && claimed(x)).map((x) => [x.scenario, matrixLine(x, rev.perPatch!.patches.length)] as const),
       results: report.results.filter((r) => r.revision === rev.revision && r.fs === fs),
     })),
   );

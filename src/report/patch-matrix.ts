@@ -70,6 +70,9 @@ export function patchMatrix(prefixes: readonly PrefixRun[], final: { dir: string
   return { patches, rows };
 }
 
+/** A row worth showing: the scenario ran on some prefix (not skipped throughout, as one the revision does not claim). Pure. */
+export const claimed = (row: MatrixRow) => row.cells.some((c) => c.status !== 'skip');
+
 /** "fail fail pass pass pass" with where it settles: the line junit.xml and the terminal show. Pure. */
 export function matrixLine(row: MatrixRow, n: number): string {
   const cells = row.cells.map((c) => (c.known ? 'known' : c.status)).join(' ');

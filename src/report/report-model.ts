@@ -8,7 +8,7 @@ import type { BootRecord } from '../scenarios/run-scenarios.ts';
 import type { PatchRecord } from '../kbuild/patch-records.ts';
 import { standingOf, type ScenarioResult, type Status } from '../scenarios/judge.ts';
 import { compareRevisions } from './compare.ts';
-import { patchMatrix } from './patch-matrix.ts';
+import { patchMatrix, type PrefixRun } from './patch-matrix.ts';
 import { REPORT_FORMAT, type FreezeFigures, type Report, type ReportBoot, type ReportPatch, type ReportResult, type ReportRevision, type RevisionRun } from './report-types.ts';
 
 const STATUSES: Status[] = ['pass', 'fail', 'skip', 'error'];
@@ -79,6 +79,9 @@ export interface ReportInput {
   accel?: string;
 }
 
+/** run --per-patch: the revision's prefixes, and the revision itself as the last column. Pure. */
+export const perPatchOf = (r: RevisionRun, prefixes: readonly PrefixRun[]) => patchMatrix(prefixes, { dir: r.revision, layer: r.patches.at(-1)?.layer ?? r.revision, name: r.patches.at(-1)?.name ?? '', results: r.results });
+
 /** report.json from the pipeline's records. Pure. */
 export function buildReport(input: ReportInput): Report {
   const first = input.runs[0]?.build;
@@ -101,7 +104,7 @@ export function buildReport(input: ReportInput): Report {
       reproducer: r.build.reproducer,
     },
     boots: r.boots.map((b) => reportBoot(b, r.revision)),
-    ...(r.prefixes ? { perPatch: patchMatrix(r.prefixes, { dir: r.revision, layer: r.patches.at(-1)?.layer ?? r.revision, name: r.patches.at(-1)?.name ?? '', results: r.results }) } : {}),
+    ...(r.prefixes ? { perPatch: perPatchOf(r, r.prefixes) } : {}),
   }));
   const results: ReportResult[] = input.runs.flatMap((r) =>
     r.results.map((x) => {
