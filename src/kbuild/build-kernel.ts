@@ -204,8 +204,8 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   try {
     for (const s of configLog) write(s);
     const argv = makeArgs({ srcDir: o.tree.dir, outDir, targets, jobs, ccache });
-    write(`$ make ${shellLine(argv)}`);
     const reproducer = `make ${shellLine(argv)}`;
+    write(`$ ${reproducer}`);
     // Before make starts, as tuxmake does: a build that is killed still says what it was and how to run it again.
     const about = [`freeze-rig: the build of ${o.tree.revision}, as the rig ran it`, `tree ${o.tree.dir} (${o.tree.applied.length} patches applied), config ${cfg.hash.slice(0, 12)}`, 'its record: build.json beside this file ("complete": false until make ended)'];
     // ccache's settings as the rig's (its stats log aside): the same cache entries serve a rebuild by hand

@@ -81,9 +81,11 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   const argv = qemuArgs({ ...o.spec, consoleFile: o.log });
   await rm(o.log, { force: true });
   const bin = o.qemu ?? 'qemu-system-x86_64';
+  // the command line a person reruns: the console on stdout, not in the rig's log file
+  const byHand = [bin, ...qemuArgs(o.spec)];
   if (o.reproducer) {
     const about = ['freeze-rig: this guest, booted again by hand (its console on stdout; the rig\'s host side, which answers its asks, is not here)'];
-    await writeFile(o.reproducer, reproducerScript(about, [bin, ...qemuArgs(o.spec)]), { mode: 0o755 });
+    await writeFile(o.reproducer, reproducerScript(about, byHand), { mode: 0o755 });
   }
   const state: ParsedConsole = { events: [], problems: [], malformed: [] };
   const lines: string[] = [];
@@ -178,6 +180,6 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     lines,
     log: o.log,
     stderr: String(r.stderr ?? ''),
-    argv: [bin, ...qemuArgs(o.spec)],
+    argv: byHand,
   };
 }
