@@ -34,25 +34,26 @@ export function registerBuild(program: Command): void {
     .option('--plain', 'plain lines with timestamps, also on a terminal')
     .action(async (opts: BuildOpts) => {
       // the lines a user keeps are printed once a live board is gone
-      const lines = await withBoard(`freeze-rig build: ${opts.series}`, opts.plain, () => build(opts));
+      const { lines, broken } = await withBoard(`freeze-rig build: ${opts.series}`, opts.plain, () => build(opts));
       for (const l of lines) console.log(l);
-      const broken = lines.find((l) => l.startsWith('BREAKS'));
-      if (broken) throw expectationError(`${opts.series} does not build after ${broken.split(/\s+/)[1]}`, { hint: 'every patch of a series must build on its own (git bisect)' });
+      if (broken) throw expectationError(`${opts.series} does not build after ${broken}`, { hint: 'every patch of a series must build on its own (git bisect)' });
     });
 }
 
-async function build(opts: BuildOpts): Promise<string[]> {
+/** The lines a user keeps, and the patch after which the revision stopped building (--per-patch). */
+async function build(opts: BuildOpts): Promise<{ lines: string[]; broken?: string }> {
   const out: string[] = [];
   if (opts.perPatch) {
     const steps = await buildPerPatch({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
     for (const s of steps) out.push(`${s.build!.ok ? 'builds' : 'BREAKS'}  ${s.layer}/${s.name}  (${s.build!.seconds.toFixed(1)} s)${s.build!.error ? `: ${s.build!.error}` : ''}`);
     if (opts.json) out.push(JSON.stringify(steps.map(({ kernel: _k, ...s }) => s), null, 2));
-    if (steps.some((s) => !s.build!.ok)) return out;
+    const broken = steps.find((s) => !s.build!.ok);
+    if (broken) return { lines: out, broken: `${broken.layer}/${broken.name}` };
   }
   const rec = await buildRevision({ layout: cacheLayout(), revision: opts.series, fragments: opts.config, jobs: opts.jobs, sourceUrl: opts.sourceUrl });
   if (opts.json) out.push(JSON.stringify(rec, null, 2));
   const bz = rec.artifacts.find((a) => a.name === 'bzImage');
   out.push(`${rec.upToDate ? `${rec.revision} is up to date (make not run)` : `built ${rec.revision} in ${rec.durationSeconds.toFixed(1)} s`} (${rec.warningCount} warnings): ${bz?.path}`);
   out.push(`record: ${rec.outDir}/build.json   log: ${rec.log}`);
-  return out;
+  return { lines: out };
 }
