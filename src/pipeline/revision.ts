@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../errors.ts';
 import { repoPath } from '../paths.ts';
@@ -65,10 +65,12 @@ export async function loadRevision(ref: string): Promise<Revision> {
     if (seen.has(d.dir)) throw inputError(`${ref}: "extends" loops back to ${d.name}`);
     seen.add(d.dir);
     const current = d;
-    const patches = await loadSeries(current.dir, current.name).catch(async (e) => {
+    // no series file: not a revision at all; a series file with a fault says which (loadSeries)
+    if (!(await stat(join(current.dir, 'series')).catch(() => undefined))) {
       const known = await listRevisions();
-      throw inputError(`unknown patch revision ${current.name}`, { hint: `known revisions: ${known.join(', ')} (or a path to a series directory)`, cause: e });
-    });
+      throw inputError(`unknown patch revision ${current.name}${current.dir === dir && ref.includes('/') ? ` (${dir} has no series file)` : ''}`, { hint: `known revisions: ${known.join(', ')} (or a path to a series directory)` });
+    }
+    const patches = await loadSeries(current.dir, current.name);
     const file = join(current.dir, 'manifest.json');
     const own = await readOwnManifest(current.dir);
     if (own) manifests.push({ file, own });

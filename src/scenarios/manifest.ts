@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
 import { inputError } from '../errors.ts';
+import { repoPath } from '../paths.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { isScenario, SCENARIOS } from './ids.ts';
 
@@ -204,10 +207,69 @@ export function forFlavor(m: Manifest, flavor: KernelFlavor): Manifest {
   return { ...m, filesystems };
 }
 
+/** The manifest's published schema: every field, its type and allowed values, and what it means. */
+export const MANIFEST_SCHEMA = repoPath('src/scenarios/manifest.schema.json');
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+
+/** A field's path as a manifest's author writes it: filesystems.ext3.umountFrozen. */
+const fieldOf = (instancePath: string) => instancePath.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+
+/**
+ * One schema complaint in the author's words: the field, what is wrong,
+ * what is allowed and what the field means (its description). Pure.
+ */
+export function schemaComplaint(e: ErrorObject, value: unknown): string {
+  const field = fieldOf(e.instancePath);
+  const at = field ? `${field}` : 'the manifest';
+  const means = (e.parentSchema as { description?: string } | undefined)?.description;
+  const meaning = means ? ` (${means})` : '';
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'enum':
+      return `${at} is ${JSON.stringify(value)}: it must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${meaning}`;
+    case 'const':
+      return `${at} is ${JSON.stringify(value)}: it must be ${JSON.stringify(p.allowedValue)}`;
+    case 'required':
+      return `${field ? `${field}: ` : ''}"${String(p.missingProperty)}" is missing${meaning}`;
+    case 'additionalProperties': {
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return `${field ? `${field}.` : ''}${String(p.additionalProperty)} is not a field here${known.length ? ` (the fields: ${known.join(', ')})` : ''}`;
+    }
+    case 'type':
+      return `${at} is ${JSON.stringify(value)}: it must be ${String(p.type)}${meaning}`;
+    default:
+      return `${at} ${e.message ?? 'is invalid'}${meaning}`;
+  }
+}
+
+/** The value at a JSON pointer, for the complaint. Pure. */
+const valueAt = (m: unknown, pointer: string) =>
+  pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), m);
+
+/**
+ * The schema's first complaint about a manifest, or undefined. Of the
+ * alternatives an anyOf offers, the complaint about the one the author
+ * evidently meant (the deepest) is the useful one.
+ */
+export function manifestSchemaError(m: unknown): string | undefined {
+  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA, 'utf8')));
+  if (compiled(m)) return undefined;
+  const errors = (compiled.errors ?? []).filter((e) => e.keyword !== 'anyOf');
+  const depth = (e: ErrorObject) => e.instancePath.split('/').length;
+  // the deepest complaint names the field; on a tie, one that is not about a null the field may also be
+  const best = errors.sort((a, b) => depth(b) - depth(a) || Number(a.keyword === 'type' && a.params.type === 'null') - Number(b.keyword === 'type' && b.params.type === 'null'))[0];
+  return best ? schemaComplaint(best, valueAt(m, best.instancePath)) : 'does not match its schema';
+}
+
 /** Checks the shape a judge relies on; errors name the field. Pure. */
 export function validateManifest(m: Manifest, where: string): void {
-  const bad = (what: string) => inputError(`${where}: ${what}`, { hint: 'see patches/series/generic-v2/manifest.json for a complete manifest' });
+  const bad = (what: string) => inputError(`${where}: ${what}`, { hint: `fix that field; the schema is ${MANIFEST_SCHEMA}, and patches/series/generic-v3/manifest.json a complete manifest` });
   if (typeof m.revision !== 'string') throw bad('"revision" must be a string');
+  for (const id of m.breaks ?? []) if (!isScenario(id)) throw bad(`breaks: ${String(id)} is not a scenario (${SCENARIOS.join(', ')})`);
   if (!isObject(m.filesystems)) throw bad('"filesystems" must name ext3 and xfs');
   for (const fs of FILESYSTEMS) {
     const f = m.filesystems[fs];
@@ -251,6 +313,9 @@ export function validateManifest(m: Manifest, where: string): void {
       }
     }
   }
+  // the rules above say why in the judge's terms; the schema catches the rest (a misspelt field, an errno that is not one)
+  const complaint = manifestSchemaError(m);
+  if (complaint) throw bad(complaint);
 }
 
 /**

@@ -65,7 +65,7 @@ export async function loadSeries(dir: string, layer: string): Promise<LoadedPatc
     entries.map(async (e) => {
       const file = join(dir, e.name);
       const body = await readFile(file, 'utf8').catch(() => {
-        throw inputError(`${seriesFile} lists ${e.name}, which does not exist`);
+        throw inputError(`${seriesFile} lists ${e.name}, which does not exist`, { hint: `add the patch to ${dir}, or take its line out of the series file` });
       });
       return { ...e, layer, file, text: body, sha256: createHash('sha256').update(body).digest('hex') };
     }),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { judge, standingOf, withKnownIssues, type Check, type ScenarioResult } from '../../src/scenarios/judge.ts';
-import { flavorOf, forFlavor, mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
+import { flavorOf, forFlavor, MANIFEST_SCHEMA, mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '../../src/scenarios/dmesg.ts';
@@ -12,7 +12,7 @@ import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf, sm
 import { parseConsole } from '../../src/vm/console.ts';
 import { sysrqKeys } from '../../src/vm/qmp.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
-import { outcomeOf } from '../../src/scenarios/errno.ts';
+import { ERRNO, outcomeOf } from '../../src/scenarios/errno.ts';
 import { repoPath } from '../../src/paths.ts';
 import { RigError } from '../../src/errors.ts';
 import { useTmp } from '../helpers/tmp.ts';
@@ -507,6 +507,52 @@ describe('manifests', () => {
   it('refuses a manifest that lacks what a judge needs, naming the field', () => {
     const m = { revision: 'x', filesystems: { ext3: { iface: 'generic' }, xfs: { iface: null } } } as Manifest;
     expect(() => resolveManifest([{ file: '/nowhere/manifest.json', own: m }])).toThrow(/ext3: an interface needs "errors"/);
+  });
+
+  it('refuses, before anything is built, a manifest the schema does not allow, naming the field, what it may be and what it means', () => {
+    const m = (ext3: unknown, top: object = {}) => () => resolveManifest([{ file: '/x/manifest.json', own: mergeManifest({ ...generic, ...top }, { filesystems: { ext3 } }) }]);
+    const refusal = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as RigError;
+      }
+      throw new Error('not refused');
+    };
+    const e = refusal(m({ umountFrozen: 'sometimes' }));
+    expect(e).toBeInstanceOf(RigError);
+    expect(e.message).toBe('/x/manifest.json: filesystems.ext3.umountFrozen is "sometimes": it must be one of "EBUSY", "waits-for-thaw", "hangs" (umount of a frozen fs with no open files ("hangs" is not run: nothing could end it))');
+    expect(e.hint).toMatch(/fix that field; the schema is .*src\/scenarios\/manifest.schema.json/);
+    // a misspelt field is not silently ignored (the judge would fall back to its default)
+    expect(m({ umountFrozn: 'EBUSY' })).toThrow(/filesystems.ext3.umountFrozn is not a field here \(the fields: iface, why, errors, timeout, /);
+    // an errno the rig does not know is a typo, not an outcome
+    expect(m({ errors: { secondFreeze: 'EBUZY' } })).toThrow(/filesystems.ext3.errors.secondFreeze is "EBUZY": it must be one of "0", "EPERM", /);
+    expect(m({ remountFrozen: { same: 'waits-for-thaw', ro: 'waits' } })).toThrow(/filesystems.ext3.remountFrozen.ro is "waits": it must be one of "waits-for-thaw", "0", /);
+    // anyOf (null or an object): the complaint is about the object the author wrote
+    expect(m({ timeout: { argument: 'short' } })).toThrow(/filesystems.ext3.timeout.argument is "short": it must be one of "int", "long"/);
+    expect(m({ frozenIsolation: { writeLatencyMaxMs: 100, bound: 1 } })).toThrow(/frozenIsolation.bound is not a field here/);
+    expect(m({}, { summery: 'x' })).toThrow(/summery is not a field here \(the fields: \$schema, revision, summary, /);
+    expect(m({}, { breaks: ['timeout-fire'] })).toThrow(/breaks: timeout-fire is not a scenario/);
+    expect(m({ compat32: { freeze: 0 } })).toThrow(/filesystems.ext3.compat32.freeze is 0: it must be one of "0", /);
+  });
+
+  it("allows exactly the rig's errno names as outcomes in the manifest schema", () => {
+    const schema = JSON.parse(readFileSync(MANIFEST_SCHEMA, 'utf8'));
+    const errnos = ['0', ...Object.keys(ERRNO)];
+    expect(schema.definitions.outcome.enum).toEqual(errnos);
+    expect(schema.definitions.remountOutcome.enum).toEqual(['waits-for-thaw', ...errnos]);
+    expect(schema.definitions.dmOutcome.enum).toEqual(['waits-for-resume', ...errnos]);
+    expect(schema.definitions.formOutcome.enum).toEqual(['none', 'expires', ...errnos]);
+    expect(schema.definitions.fs.properties.legacyXfsIoctl.enum).toEqual(['works', ...errnos]);
+  });
+
+  it('says which patch a series file lists that is not there, and calls a directory without a series file an unknown revision', async () => {
+    const dir = await tmp();
+    await cp(repoPath('patches', 'series', 'generic-v2'), dir, { recursive: true });
+    await writeFile(join(dir, 'series'), `${await readFile(join(dir, 'series'), 'utf8')}0009-missing.patch\n`);
+    await expect(loadRevision(dir)).rejects.toThrow(`${join(dir, 'series')} lists 0009-missing.patch, which does not exist`);
+    await expect(loadRevision(join(dir, 'nothing-here'))).rejects.toThrow(/unknown patch revision nothing-here \(.*nothing-here has no series file\)/);
+    await expect(loadRevision('nosuchrev')).rejects.toMatchObject({ message: 'unknown patch revision nosuchrev', hint: expect.stringMatching(/^known revisions: baseline, ext3-v1, generic-v2, generic-v3/) });
   });
 
   it('names errno outcomes', () => {
