@@ -13,7 +13,16 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+  # a user installs through sudo; without it, say so rather than "sudo: command not found"
+  if ! command -v sudo >/dev/null; then
+    echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "install-deps: installing them needs root: run this as root (or install sudo and run it as a user who may use it)" >&2
+    exit 1
+  fi
+  sudo="sudo"
+  echo "install-deps: not root: apt-get runs through sudo (it may ask for your password)"
+fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
