@@ -64,6 +64,20 @@ export function standingOf(r: Pick<ScenarioResult, 'status' | 'known' | 'knownIn
   return r.status === 'fail' || r.status === 'error' ? 'missed' : 'met';
 }
 
+/**
+ * A run's verdict from its results: "fail" when the kernel (or a build)
+ * missed an expectation or a known issue no longer reproduces; "error" when
+ * nothing failed on the kernel's account but the rig could not judge some
+ * scenarios; else "pass". An error is never excused, and never blamed on
+ * the kernel. Pure.
+ */
+export function verdictOf(results: readonly ScenarioResult[], unbuildable = 0): { verdict: 'pass' | 'fail' | 'error'; failed: ScenarioResult[]; errored: ScenarioResult[]; knownFailed: ScenarioResult[] } {
+  const failed = results.filter((r) => r.status !== 'error' && ['missed', 'known-passed'].includes(standingOf(r)));
+  const errored = results.filter((r) => r.status === 'error');
+  const knownFailed = results.filter((r) => standingOf(r) === 'known-failed');
+  return { verdict: failed.length || unbuildable ? 'fail' : errored.length ? 'error' : 'pass', failed, errored, knownFailed };
+}
+
 /** Marks the results whose scenario the manifest lists as a known issue on their fs. Pure. */
 export function withKnownIssues(manifest: Manifest, results: ScenarioResult[]): ScenarioResult[] {
   return results.map((r) => {
@@ -403,8 +417,8 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     f.metric('cycles', freezes.length, 'cycles');
     const fsck = f.get('host-fsck');
     if (!fsck) f.problem('the host did not check the image');
-    // the guest could not unmount: the rig left the fs mounted, so the image says nothing about the kernel
-    else if (fsck.ret !== 0 && fsck.note) f.missed(`${fsck.note}; the host's fsck of the image left mounted (exit ${fsck.ret}) is not evidence about the kernel`);
+    // the guest could not unmount: the rig left the fs mounted (an error of the rig, even when the image happens to check clean), so the image says nothing about the kernel
+    else if (fsck.note) f.missed(`${fsck.note}; the host's fsck of the image left mounted (exit ${fsck.ret}) is not evidence about the kernel`);
     else if (fsck.ret !== 0) f.problem(`the image does not check clean on the host (exit ${fsck.ret})`);
     f.metric('freezeLatencyMax', Math.max(...freezes.map((c) => c.ms)), 'ms');
     f.metric('thawLatencyMax', Math.max(...thaws.map((c) => c.ms)), 'ms');

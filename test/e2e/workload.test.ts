@@ -2,8 +2,10 @@
  * A user's workload in freeze-under-load, on a real kernel in QEMU, as
  * fstests runs fsstress beside its freezes: one that forks children,
  * ignores SIGTERM and outlives the cycles (killed with its process group at
- * its bound, the fs unmounted, nothing blamed on the kernel), and one that
- * exits 3 at once (its status and its own words in the result).
+ * its bound, the fs unmounted, nothing blamed on the kernel), one whose
+ * child escapes its process group and keeps the fs busy (an error of the
+ * rig, naming the holder), and one that exits 3 at once (its status and its
+ * own words in the result).
  */
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -53,6 +55,18 @@ describe.skipIf(!source)('a user workload in freeze-under-load (real kernel, QEM
     expect(result.checks!.find((c) => c.name === 'host-fsck')).toMatchObject({ ret: 0 });
     expect(result.checks!.find((c) => c.name === 'host-fsck')!.note).toBeUndefined();
     expect(saved).toContain('outlive: starting two children');
+    expect(liveCount()).toBe(0);
+  }, 300_000);
+
+  it('calls a guest that could not unmount (a workload child escaped its process group and holds a file) an error of the rig, naming the holder, never a kernel failure', async () => {
+    const { result, boot, saved } = await withWorkload('escape.c', ['{dir}']);
+    expect(result.status, result.observed).toBe('error');
+    expect(result.observed).toMatch(/^the rig did not get there: the guest could not unmount its ext3 \(umount: EBUSY\), still held by workload-0 \(pid \d+\); the host's fsck of the image left mounted \(exit \d+\) is not evidence about the kernel/);
+    // the workload itself exited 0 after its child left; its output and the host's fsck are the evidence
+    expect(result.checks!.find((c) => c.name === 'workload-exited')).toMatchObject({ ret: 0 });
+    // the host's fsck, when it found the image unclean, is quoted as information
+    if (boot.fsck.exitCode !== 0) expect(result.console).toContain(`${boot.fsck.command}: exit ${boot.fsck.exitCode}`);
+    expect(saved).toMatch(/^escape: holding held in pid \d+\n$/);
     expect(liveCount()).toBe(0);
   }, 300_000);
 

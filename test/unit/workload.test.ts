@@ -64,6 +64,9 @@ describe('judging freeze-under-load with a user workload', () => {
     expect(note).toBe('the guest could not unmount its ext3 (umount: EBUSY), still held by outlive (pid 231)');
     const r = judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(10), ...rest, c('host-fsck', 4, 0, undefined, note)]);
     expect(r).toMatchObject({ status: 'error', observed: `the rig did not get there: ${note}; the host's fsck of the image left mounted (exit 4) is not evidence about the kernel` });
+    // an image that happens to check clean does not make it a pass: the fs was left mounted all the same
+    const clean = judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(10), ...rest, c('host-fsck', 0, 0, undefined, note)]);
+    expect(clean).toMatchObject({ status: 'error', observed: `the rig did not get there: ${note}; the host's fsck of the image left mounted (exit 0) is not evidence about the kernel` });
     expect(umountFailure('ext3', [])).toBeUndefined();
   });
 
