@@ -14,6 +14,8 @@ export const EXIT = {
   expectation: 1,
   /** usage, bad input or infrastructure: nothing was judged */
   infrastructure: 2,
+  /** everything judged met its expectation, but the rig could not judge some scenarios (errors of the rig, not the kernel) */
+  unjudged: 3,
   /** bisect: this prefix (or the search) could not be tested; `git bisect run` skips it */
   cannotTest: 125,
 } as const;

@@ -4,10 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { mergeReports } from '../report/merge.ts';
 import { readReport } from '../report/read-report.ts';
 import { countsLine, finishReport } from '../report/report-model.ts';
-import { standingOf } from '../scenarios/judge.ts';
+import { verdictOf } from '../scenarios/judge.ts';
 import { writeReport } from '../report/write-report.ts';
 import { comparisonText } from '../report/compare.ts';
-import { expectationError } from '../errors.ts';
+import { EXIT, expectationError, infraError } from '../errors.ts';
 import { toKtap } from '../report/ktap.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { say } from '../util/progress.ts';
@@ -37,8 +37,9 @@ export function registerReport(program: Command): void {
       if (merged.comparison.steps.length) console.log(comparisonText(merged.comparison));
       console.log(`${countsLine(merged.results)}  (report: ${join(out, 'report.html')})`);
       // as the run decides it: a known issue's failure is expected, its pass is not
-      const missed = merged.results.filter((r) => ['missed', 'known-passed'].includes(standingOf(r))).length;
-      if (missed) throw expectationError(`${missed} scenario(s) did not meet their revision's expectations`);
+      const v = verdictOf(merged.results);
+      if (v.verdict === 'fail') throw expectationError(`${v.failed.length} scenario(s) did not meet their revision's expectations${v.errored.length ? `; ${v.errored.length} could not be judged (errors of the rig)` : ''}`);
+      if (v.verdict === 'error') throw infraError(`every scenario judged met its revision's expectations, but ${v.errored.length} could not be judged: errors of the rig, not the kernel`, { exit: EXIT.unjudged });
     });
   report
     .command('export')

@@ -7,7 +7,7 @@ import { GUEST, isScenario, SCENARIOS, type ScenarioId } from '../scenarios/cata
 import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { FILESYSTEMS, type FsName } from '../guest/disk-images.ts';
 import { DEFAULT_REVISIONS, runPipeline } from '../pipeline/run.ts';
-import { expectationError, usageError } from '../errors.ts';
+import { EXIT, expectationError, infraError, usageError } from '../errors.ts';
 import { countsLine } from '../report/report-model.ts';
 import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
@@ -140,8 +140,13 @@ export function registerRun(program: Command): void {
       console.log(`${countsLine(report.results)}  (report: ${join(runDir, 'report.html')})`);
       if (outcome.knownFailed.length) console.log(`${outcome.knownFailed.length} known issue(s) failed as their manifests say (not counted against the verdict): ${outcome.knownFailed.map((r) => `${r.revision} ${r.fs} ${r.scenario}`).join(', ')}`);
       if (outcome.unbuildable.length) console.log(`does not build after: ${outcome.unbuildable.join(', ')}`);
-      if (outcome.verdict === 'fail') {
-        throw expectationError(`${outcome.missed.length + outcome.unbuildable.length} scenario(s) or patch build(s) did not meet their revision's expectations`, { hint: `report.html, junit.xml, report.json and console logs in ${runDir}` });
-      }
+      const where = `report.html, junit.xml, report.json and console logs in ${runDir}`;
+      const unjudged = outcome.errored.length ? `; ${outcome.errored.length} scenario(s) could not be judged (errors of the rig, not the kernel)` : '';
+      if (outcome.verdict === 'fail') throw expectationError(`${outcome.failed.length + outcome.unbuildable.length} scenario(s) or patch build(s) did not meet their revision's expectations${unjudged}`, { hint: where });
+      if (outcome.verdict === 'error')
+        throw infraError(`every scenario judged met its revision's expectations, but ${outcome.errored.length} could not be judged: errors of the rig, not the kernel (${outcome.errored.map((r) => `${r.revision} ${r.fs} ${r.scenario}`).join(', ')})`, {
+          hint: `the report says why for each, and none of it is evidence about the kernel: ${where}`,
+          exit: EXIT.unjudged,
+        });
     });
 }

@@ -19,7 +19,7 @@ import { patchRecords, revisionDelta } from '../kbuild/patch-records.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { cacheLine } from '../kbuild/ccache.ts';
 import { guestContractHeader, type ScenarioId } from '../scenarios/catalogue.ts';
-import { standingOf, type ScenarioResult } from '../scenarios/judge.ts';
+import { verdictOf, type ScenarioResult } from '../scenarios/judge.ts';
 import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport, perPatchOf } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
@@ -74,10 +74,12 @@ export interface RunSink {
 export interface RunOutcome {
   report: Report;
   runDir: string;
-  /** pass: every expectation met */
-  verdict: 'pass' | 'fail';
-  /** scenarios that failed or erred, and known issues that did not reproduce */
-  missed: ScenarioResult[];
+  /** pass: every expectation met; fail: the kernel or a build missed one; error: only the rig's errors stood in the way */
+  verdict: 'pass' | 'fail' | 'error';
+  /** scenarios that failed on the kernel's account, and known issues that did not reproduce */
+  failed: ScenarioResult[];
+  /** scenarios the rig could not judge */
+  errored: ScenarioResult[];
   /** known issues that failed as their manifest says */
   knownFailed: ScenarioResult[];
   /** "revision: patch" that does not build on its own */
@@ -197,11 +199,8 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     stage = 'writing the report';
     const final = report(true);
     await writeReport(req.runDir, final);
-    const all = runs.flatMap((r) => r.results);
-    const missed = all.filter((r) => ['missed', 'known-passed'].includes(standingOf(r)));
-    const knownFailed = all.filter((r) => standingOf(r) === 'known-failed');
     const unbuildable = runs.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
-    return { report: final, runDir: req.runDir, verdict: missed.length || unbuildable.length ? 'fail' : 'pass', missed, knownFailed, unbuildable };
+    return { report: final, runDir: req.runDir, ...verdictOf(runs.flatMap((r) => r.results), unbuildable.length), unbuildable };
   } finally {
     forget();
   }

@@ -3,7 +3,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { judge, standingOf, withKnownIssues, type Check, type ScenarioResult } from '../../src/scenarios/judge.ts';
+import { judge, standingOf, verdictOf, withKnownIssues, type Check, type ScenarioResult } from '../../src/scenarios/judge.ts';
 import { flavorOf, forFlavor, MANIFEST_SCHEMA, mergeManifest, resolveManifest, type Manifest } from '../../src/scenarios/manifest.ts';
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../../src/scenarios/catalogue.ts';
@@ -137,6 +137,21 @@ describe('judging a scenario against the manifest', () => {
     expect(marked.map(standingOf)).toEqual(['known-failed', 'known-passed', 'missed', 'missed']);
     // not on the other fs
     expect(withKnownIssues(baseline, [{ ...res('freeze-under-load', 'fail'), fs: 'ext3' }])[0]!.known).toBeUndefined();
+  });
+
+  it("gives a run the verdict 'error', not 'fail', when only the rig's errors stood in the way, so a CI can tell a kernel regression from a rig to fix", () => {
+    const res = (scenario: string, status: ScenarioResult['status']): ScenarioResult => ({ revision: 'baseline', fs: 'xfs', scenario, status, expected: '', observed: '', metrics: {} });
+    const v = (...rs: ScenarioResult[]) => verdictOf(withKnownIssues(baseline, rs)).verdict;
+    expect(v(res('freeze-thaw', 'pass'), res('freeze-under-load', 'fail'))).toBe('pass');
+    expect(v(res('freeze-thaw', 'pass'), res('writes-block', 'error'))).toBe('error');
+    // a known issue's error is still an error
+    expect(v(res('freeze-under-load', 'error'))).toBe('error');
+    // a kernel failure or a known issue that passed decides it, whatever else erred
+    expect(v(res('freeze-thaw', 'fail'), res('writes-block', 'error'))).toBe('fail');
+    expect(v(res('snapshot-consistent', 'pass'), res('writes-block', 'error'))).toBe('fail');
+    expect(verdictOf([res('freeze-thaw', 'pass')], 1).verdict).toBe('fail');
+    const all = verdictOf(withKnownIssues(baseline, [res('freeze-thaw', 'fail'), res('writes-block', 'error'), res('freeze-under-load', 'fail')]));
+    expect([all.failed.map((r) => r.scenario), all.errored.map((r) => r.scenario), all.knownFailed.map((r) => r.scenario)]).toEqual([['freeze-thaw'], ['writes-block'], ['freeze-under-load']]);
   });
 
   it('is an error, not a pass, when the guest reported nothing', () => {
