@@ -27,7 +27,8 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.infrastructure;
+    // commander has printed its usage error; bisect asks for 125 (cannot test) instead of 2
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : e.exitCode === EXIT.cannotTest ? EXIT.cannotTest : EXIT.infrastructure;
     if (e instanceof RigError) {
       process.stderr.write(e.format() + '\n');
       return e.exitCode;

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { cacheLayout } from '../paths.ts';
 import { EXIT, expectationError, infraError, RigError, usageError } from '../errors.ts';
@@ -35,6 +35,22 @@ export function parseCount(flag: string) {
   };
 }
 
+/** Whatever stops a bisect but the kernel is "cannot test" (125) to git bisect run, which reads 2 as bad. */
+function untestable(e: unknown): unknown {
+  return e instanceof RigError && e.kind !== 'expectation' ? new RigError(e.message, { kind: e.kind, hint: e.hint, details: e.details, cause: e, exit: EXIT.cannotTest }) : e;
+}
+
+/** An option parser whose bad input is "cannot test" too (it throws before the command runs). */
+const parsedOr125 =
+  <T>(parse: (v: string) => T) =>
+  (v: string): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw untestable(e);
+    }
+  };
+
 /** What bisect prints at the end, and the console lines of the first failure. Pure. */
 export function bisectReport(o: BisectOutcome): string[] {
   const lines = [`${o.summary}`];
@@ -52,17 +68,21 @@ export function bisectReport(o: BisectOutcome): string[] {
 export function registerBisect(program: Command): void {
   program
     .command('bisect')
+    // git bisect run reads 2 as bad: a usage error (a missing --scenario, an unknown option) is "cannot test"
+    .exitOverride((err) => {
+      throw err.exitCode === 0 ? err : new CommanderError(EXIT.cannotTest, err.code, err.message);
+    })
     .description("find the first patch of a revision after which a scenario stops meeting the revision's manifest (exit 0 good, 1 bad, 125 cannot test: as git bisect run reads them)")
     .requiredOption('--series <rev>', 'the revision (a name or a series directory)')
     .requiredOption('--scenario <id>', 'the scenario to judge')
     .option('--fs <name...>', 'filesystems (default: ext3 xfs; bad if it misses on either)')
-    .option('--tries <n>', 'runs a prefix must pass to count as good (for races)', parseCount('--tries'), 1)
-    .option('--good <k>', 'a patch number after which the scenario is believed to pass (checked, not trusted)', parseCount('--good'))
-    .option('--at <k>', 'test the tree after patch k only, and exit 0, 1 or 125 (a step for git bisect run)', parseCount('--at'))
+    .option('--tries <n>', 'runs a prefix must pass to count as good (for races)', parsedOr125(parseCount('--tries')), 1)
+    .option('--good <k>', 'a patch number after which the scenario is believed to pass (checked, not trusted)', parsedOr125(parseCount('--good')))
+    .option('--at <k>', 'test the tree after patch k only, and exit 0, 1 or 125 (a step for git bisect run)', parsedOr125(parseCount('--at')))
     .option('--config <fragment...>', 'config fragments')
     .option('--smp', 'an SMP, preemptible kernel on two vCPUs')
-    .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
-    .option('--accel <kvm|tcg|auto>', "the guests' accelerator", parseAccel, 'auto')
+    .option('-j, --jobs <n>', 'make -j', parsedOr125(parseJobs), 2)
+    .option('--accel <kvm|tcg|auto>', "the guests' accelerator", parsedOr125(parseAccel), 'auto')
     .option('--plain', 'plain lines with timestamps, also on a terminal')
     .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
@@ -76,9 +96,7 @@ export function registerBisect(program: Command): void {
           bisect({ layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems, tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel }, say),
         );
       } catch (e) {
-        // whatever stops a bisect is "cannot test" to git bisect run (2 would read as bad)
-        if (e instanceof RigError && e.kind !== 'expectation') throw new RigError(e.message, { kind: e.kind, hint: e.hint, details: e.details, cause: e, exit: EXIT.cannotTest });
-        throw e;
+        throw untestable(e);
       }
       const [head, ...rest] = bisectReport(o);
       if (o.verdict === 'good') {

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { nextProbe, type BisectOutcome } from '../../src/pipeline/bisect.ts';
 import { bisectReport, parseCount } from '../../src/commands/bisect.ts';
+import { execa } from 'execa';
 import { RigError } from '../../src/errors.ts';
+import { repoPath } from '../../src/paths.ts';
 
 /** Runs the search against a revision whose prefix k is good when good(k); returns the answer and the prefixes tested. */
 function search(n: number, good: (k: number) => boolean, start?: number) {
@@ -79,4 +81,20 @@ describe('bisect output', () => {
     for (const v of ['0', '-1', '2.5', 'x']) expect(() => parseCount('--tries')(v)).toThrow(RigError);
     expect(() => parseCount('--tries')('0')).toThrow(/--tries 0: not a whole number from 1 up/);
   });
+
+  it('exits 125 (cannot test), never 2, on a usage error, so that git bisect run does not read it as bad', async () => {
+    const bisect = (...args: string[]) => execa('node', [repoPath('bin/freeze-rig.js'), 'bisect', ...args], { reject: false, all: true });
+    for (const [args, said] of [
+      [['--series', 'generic-v2'], /required option '--scenario <id>' not specified/],
+      [['--series', 'generic-v2', '--scenario', 'freeze-thaw', '--bogus'], /unknown option '--bogus'/],
+      [['--series', 'generic-v2', '--scenario', 'freeze-thaw', '--tries', 'x'], /--tries x: not a whole number from 1 up/],
+      [['--series', 'generic-v2', '--scenario', 'freeze-thaw', '--accel', 'nope'], /--accel nope/],
+      [['--series', 'nosuchrev', '--scenario', 'freeze-thaw'], /unknown patch revision nosuchrev/],
+    ] as const) {
+      const r = await bisect(...args);
+      expect(r.exitCode, r.all).toBe(125);
+      expect(r.all).toMatch(said);
+    }
+    expect((await bisect('--help')).exitCode).toBe(0);
+  }, 60_000);
 });
