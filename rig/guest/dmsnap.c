@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,63 +127,29 @@ static int dm_remove(const char *name)
 	return dm_command(control, DMC_REMOVE, name, NULL);
 }
 
-/* One call that may block (a dm suspend, a freeze of a dm-frozen fs) in a child. */
+/* One call that may block (a dm suspend, a freeze of a dm-frozen fs), in a child (call_start). */
 enum dm_call { CALL_SUSPEND, CALL_RESUME, CALL_FREEZE, CALL_THAW };
-struct call {
-	pid_t pid;
-	int fd;			/* read end: the call's ret and errno */
-	double started;
-	int done, ret, err;
+struct dm_call_arg {
+	enum dm_call op;
+	int fsfd;
 };
 
-static void call_start(struct call *c, enum dm_call op, int fsfd)
+static int dm_call_run(const void *arg)
 {
-	int pfd[2];
+	const struct dm_call_arg *a = arg;
 
-	memset(c, 0, sizeof(*c));
-	c->started = now_ms();
-	if (pipe(pfd) < 0) {
-		c->done = 1, c->ret = -1, c->err = errno;
-		return;
-	}
-	c->pid = fork();
-	if (c->pid == 0) {
-		int res[2];
-
-		close(pfd[0]);
-		res[0] = op == CALL_SUSPEND ? dm_suspend(ORIGIN, 1)
-		       : op == CALL_RESUME  ? dm_resume(ORIGIN)
-		       : op == CALL_FREEZE  ? freeze_fd(fsfd, 0)
-					    : thaw_fd(fsfd);
-		res[1] = errno;
-		_exit(write(pfd[1], res, sizeof(res)) == sizeof(res) ? 0 : 2);
-	}
-	close(pfd[1]);
-	c->fd = pfd[0];
+	return a->op == CALL_SUSPEND ? dm_suspend(ORIGIN, 1)
+	     : a->op == CALL_RESUME  ? dm_resume(ORIGIN)
+	     : a->op == CALL_FREEZE  ? freeze_fd(a->fsfd, 0)
+				     : thaw_fd(a->fsfd);
 }
 
-/* 1 once the call returned (c->ret, c->err), 0 if it is still blocked after ms. */
-static int call_wait(struct call *c, int ms)
+static void dm_call_start(struct call *c, enum dm_call op, int fsfd)
 {
-	struct pollfd pl = { .fd = c->fd, .events = POLLIN };
-	double deadline = now_ms() + ms;
-	int res[2], r;
+	struct dm_call_arg a = { op, fsfd };
 
-	if (c->done)
-		return 1;
-	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
-	while ((r = poll(&pl, 1, ms > 0 ? ms : 0)) == 0 && now_ms() < deadline)
-		ms = (int)(deadline - now_ms() + 0.999);
-	if (r != 1)
-		return 0;
-	if (read(c->fd, res, sizeof(res)) == sizeof(res))
-		c->ret = res[0], c->err = res[1];
-	else
-		c->ret = -1, c->err = EIO;	/* the child died in the call (a BUG) */
-	close(c->fd);
-	waitpid(c->pid, NULL, 0);	/* this child only: the writers are children too */
-	c->done = 1;
-	return 1;
+	/* a call that could not start is reported as done with its error */
+	call_start(c, dm_call_run, &a);
 }
 
 /*
@@ -258,7 +223,7 @@ static void frozen_then_snapshot(int fd, unsigned long long sectors)
 	check("freeze-a", r, errno, ms);
 	if (r < 0)
 		return;
-	call_start(&suspend, CALL_SUSPEND, fd);
+	dm_call_start(&suspend, CALL_SUSPEND, fd);
 	nested = call_wait(&suspend, BLOCK_MS);
 	/* v 1: dm's suspend returned while the fs was frozen by us (it nests) */
 	checkv("dm-suspend-while-frozen", nested ? suspend.ret : 0, nested ? suspend.err : 0, now_ms() - suspend.started, nested);
@@ -275,7 +240,7 @@ static void frozen_then_snapshot(int fd, unsigned long long sectors)
 	}
 	r = TIMED(&ms, activate_snapshot("snap-a", D_COW_A, sectors));
 	check("snapshot-a", r, errno, ms);
-	call_start(&resume, CALL_RESUME, fd);
+	dm_call_start(&resume, CALL_RESUME, fd);
 	if (call_checked("dm-resume-a", &resume, WAKE_MS, WAKE_MS) < 0 || r < 0)
 		return;
 	if (nested) {
@@ -314,11 +279,11 @@ static void frozen_with_timeout_then_suspend(int fd)
 	if (r < 0)
 		return;
 	/* started right after the freeze: its ms count from there; v 1 once it returned */
-	call_start(&suspend, CALL_SUSPEND, fd);
+	dm_call_start(&suspend, CALL_SUSPEND, fd);
 	call_checked("dm-suspend-after-timeout", &suspend, TIMEOUT_S * 1000 + WAKE_MS, TIMEOUT_S * 1000 + WAKE_MS);
 	if (wedged)
 		return;
-	call_start(&resume, CALL_RESUME, fd);
+	dm_call_start(&resume, CALL_RESUME, fd);
 	call_checked("dm-resume-t", &resume, WAKE_MS, WAKE_MS);
 	/* a suspend that nests returned at once: the timeout is still to come */
 	left = t_freeze + TIMEOUT_S * 1000 + 500 - now_ms();
@@ -341,15 +306,15 @@ static void snapshot_then_interface(int fd, unsigned long long sectors, struct l
 	int r, thaw_back = 1, freeze_back = 1;
 	double ms, t_thaw, wake;
 
-	call_start(&suspend, CALL_SUSPEND, fd);
+	dm_call_start(&suspend, CALL_SUSPEND, fd);
 	if (call_checked("dm-suspend-b", &suspend, WAKE_MS, WAKE_MS) < 0)
 		return;
 	if (iface != IFACE_NONE) {
 		/* ret 1 = still blocked after BLOCK_MS; where it waits is shown (sysrq w) */
-		call_start(&thaw, CALL_THAW, fd);
+		dm_call_start(&thaw, CALL_THAW, fd);
 		thaw_back = call_wait(&thaw, BLOCK_MS);
 		check("thaw-during-dm-suspend", thaw_back ? thaw.ret : 1, thaw_back ? thaw.err : 0, now_ms() - thaw.started);
-		call_start(&freeze, CALL_FREEZE, fd);
+		dm_call_start(&freeze, CALL_FREEZE, fd);
 		freeze_back = call_wait(&freeze, BLOCK_MS);
 		check("freeze-during-dm-suspend", freeze_back ? freeze.ret : 1, freeze_back ? freeze.err : 0, now_ms() - freeze.started);
 		if (!thaw_back || !freeze_back)
@@ -357,7 +322,7 @@ static void snapshot_then_interface(int fd, unsigned long long sectors, struct l
 	}
 	r = TIMED(&ms, activate_snapshot("snap-b", D_COW_B, sectors));
 	check("snapshot-b", r, errno, ms);
-	call_start(&resume, CALL_RESUME, fd);
+	dm_call_start(&resume, CALL_RESUME, fd);
 	if (call_checked("dm-resume-b", &resume, WAKE_MS, WAKE_MS) < 0)
 		return;
 	if (iface != IFACE_NONE) {

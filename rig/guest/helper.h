@@ -77,6 +77,21 @@ void probe_start(struct probe *p, enum op op, const char *path, const char *path
 int probe_wait(struct probe *p, int ms);
 void probe_reap(struct probe *p);
 extern const char probe_payload[];	/* what OP_WRITE_FSYNC appends */
+/*
+ * A system call that may block (a umount, a remount, a dm suspend, a
+ * freeze of a dm-frozen fs), run in a child of its own so that a scenario
+ * can wait for it with a bound ("still blocked after 1.2 s") and go on.
+ */
+struct call {
+	pid_t pid;
+	int fd;			/* read end: the call's ret and errno */
+	double started;		/* now_ms() at start */
+	int done, ret, err;
+};
+/* Runs fn(arg) in a child; -1 (errno set, c->done with that error) if no child could start. */
+int call_start(struct call *c, int (*fn)(const void *arg), const void *arg);
+/* 1 once the call returned (c->ret, c->err), 0 if it is still blocked after ms; reaps this child only. */
+int call_wait(struct call *c, int ms);
 int write_file(const char *path, const char *data);	/* create + fsync */
 int file_equals(const char *path, const char *data);
 int append_fsync_within(const char *path, int ms);	/* 1 if it returned ok in time */

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,51 +26,26 @@
  */
 #define SAFETY_S	(10 * TIMEOUT_S)
 
-/*
- * Runs umount(MNT) ('u'), mount(DEV, MNT) ('m') or a remount of MNT with
- * `flags` ('r') in a child; see child_wait.
- */
-static int child_fs_call(char what, unsigned long flags, int *pfd_out)
+/* umount(MNT) ('u'), mount(DEV, MNT) ('m') or a remount of MNT with flags ('r'), in a child (call_start). */
+struct fs_call_arg {
+	char what;
+	unsigned long flags;
+};
+
+static int fs_call_run(const void *arg)
 {
-	int pfd[2];
+	const struct fs_call_arg *a = arg;
 
-	if (pipe(pfd) < 0)
-		return -1;
-	if (fork() == 0) {
-		int res[2];
-
-		close(pfd[0]);
-		res[0] = what == 'u' ? umount(MNT)
-		       : what == 'm' ? mount(DEV, MNT, getenv("FSTYPE"), MNT_FLAGS, NULL)
-				     : mount(DEV, MNT, getenv("FSTYPE"), MS_REMOUNT | flags, NULL);
-		res[1] = errno;
-		if (write(pfd[1], res, sizeof(res)) < 0)
-			_exit(2);
-		_exit(0);
-	}
-	close(pfd[1]);
-	*pfd_out = pfd[0];
-	return 0;
+	return a->what == 'u' ? umount(MNT)
+	     : a->what == 'm' ? mount(DEV, MNT, getenv("FSTYPE"), MNT_FLAGS, NULL)
+			      : mount(DEV, MNT, getenv("FSTYPE"), MS_REMOUNT | a->flags, NULL);
 }
 
-/* 1 and the call's ret/errno if it returned within ms; 0 if still blocked. */
-static int child_wait(int fd, int ms, int *ret, int *err)
+static int fs_call_start(struct call *c, char what, unsigned long flags)
 {
-	struct pollfd pl = { .fd = fd, .events = POLLIN };
-	double deadline = now_ms() + ms;
-	int res[2], r;
+	struct fs_call_arg a = { what, flags };
 
-	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
-	while ((r = poll(&pl, 1, ms)) == 0 && now_ms() < deadline)
-		ms = (int)(deadline - now_ms() + 0.999);
-	if (r != 1 || read(fd, res, sizeof(res)) != sizeof(res))
-		return 0;
-	*ret = res[0];
-	*err = res[1];
-	close(fd);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	return 1;
+	return call_start(c, fs_call_run, &a);
 }
 
 /*
@@ -82,7 +56,8 @@ static int child_wait(int fd, int ms, int *ret, int *err)
  */
 void umount_frozen(void)
 {
-	int fd = fs_open(), ufd, mfd, ret = 0, err = 0, done;
+	int fd = fs_open(), done;
+	struct call u, m;
 	double t_frozen;
 
 	if (freeze_checked("freeze", fd, have_timeout ? 3 : 0) < 0) {
@@ -91,34 +66,36 @@ void umount_frozen(void)
 	}
 	close(fd);
 	t_frozen = now_ms();
-	if (child_fs_call('u', 0, &ufd) < 0)
+	if (fs_call_start(&u, 'u', 0) < 0)
 		return;
-	done = child_wait(ufd, 1000, &ret, &err);
+	done = call_wait(&u, 1000);
 	/* ret 1 = still blocked after 1 s: the umount waits */
 	if (done)
-		check("umount-while-frozen", ret, err, now_ms() - t_frozen);
+		check("umount-while-frozen", u.ret, u.err, now_ms() - t_frozen);
 	else
 		check("umount-while-frozen", 1, 0, now_ms() - t_frozen);
 
-	if (done && ret < 0) {
+	if (done && u.ret < 0) {
+		int ret;
+
 		fd = fs_open();
 		thaw_checked("thaw", fd);
 		close(fd);
 		ret = umount(MNT);
 		check("umount-after-thaw", ret, errno, 0);
 	} else if (!done) {
-		done = child_wait(ufd, have_timeout ? 6000 : 0, &ret, &err);
-		check("umount-after-thaw", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+		done = call_wait(&u, have_timeout ? 6000 : 0);
+		check("umount-after-thaw", done ? u.ret : -1, done ? u.err : ETIMEDOUT, now_ms() - t_frozen);
 		if (!done)
 			return;		/* the fs is detached and frozen: nothing to remount */
 	} else if (have_timeout) {
 		/* umount succeeded while frozen: let the timeout thaw the orphan */
 		sleep_ms(3500 - (int)(now_ms() - t_frozen));
 	}
-	if (child_fs_call('m', 0, &mfd) < 0)
+	if (fs_call_start(&m, 'm', 0) < 0)
 		return;
-	done = child_wait(mfd, 8000, &ret, &err);
-	check("mount-again", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
+	done = call_wait(&m, 8000);
+	check("mount-again", done ? m.ret : -1, done ? m.err : ETIMEDOUT, now_ms() - t_frozen);
 }
 
 /*
@@ -151,28 +128,28 @@ static int read_only(void)
 static void remount_while_frozen(int fd, const char *label, unsigned long flags)
 {
 	char name[64], before[48], after[56];
-	double t0, t_thaw;
-	int pfd, ret = 0, err = 0, done;
+	double t_thaw;
+	struct call r;
+	int done;
 
 	snprintf(before, sizeof(before), "remount-%s", label);
 	snprintf(after, sizeof(after), "remount-%s-end", label);
 	ask_checked("blockstats", before);
-	t0 = now_ms();
-	if (child_fs_call('r', flags, &pfd) < 0)
+	if (fs_call_start(&r, 'r', flags) < 0)
 		return;
-	done = child_wait(pfd, BLOCK_MS, &ret, &err);
+	done = call_wait(&r, BLOCK_MS);
 	snprintf(name, sizeof(name), "remount-%s-returned", label);
-	check(name, done, 0, now_ms() - t0);
+	check(name, done, 0, now_ms() - r.started);
 	ask_checked("blockstats", after);
 	snprintf(name, sizeof(name), "thaw-%s", label);
 	t_thaw = now_ms();
 	thaw_checked(name, fd);
-	if (!done && !child_wait(pfd, WAKE_MS, &ret, &err)) {
-		ret = -1;
-		err = ETIMEDOUT;
+	if (!done && !call_wait(&r, WAKE_MS)) {
+		r.ret = -1;
+		r.err = ETIMEDOUT;
 	}
 	snprintf(name, sizeof(name), "remount-%s", label);
-	checkv(name, ret, err, now_ms() - (done ? t0 : t_thaw), done);
+	checkv(name, r.ret, r.err, now_ms() - (done ? r.started : t_thaw), done);
 }
 
 /*
@@ -182,16 +159,16 @@ static void remount_while_frozen(int fd, const char *label, unsigned long flags)
  */
 static void back_to_rw(void)
 {
-	int pfd, ret = 0, err = 0;
+	struct call r;
 
-	if (!read_only() || child_fs_call('r', MNT_FLAGS, &pfd) < 0)
+	if (!read_only() || fs_call_start(&r, 'r', MNT_FLAGS) < 0)
 		return;
-	if (!child_wait(pfd, BLOCK_MS, &ret, &err)) {
-		ret = -1;
-		err = ETIMEDOUT;
+	if (!call_wait(&r, BLOCK_MS)) {
+		r.ret = -1;
+		r.err = ETIMEDOUT;
 	}
-	if (ret < 0)
-		check("remount-rw-again", ret, err, 0);
+	if (r.ret < 0)
+		check("remount-rw-again", r.ret, r.err, 0);
 }
 
 /*
@@ -258,8 +235,9 @@ void freeze_read_only(void)
 void lazy_umount_frozen(void)
 {
 	const char *path = MNT "/lazy.dat";
-	int fd, mfd, go[2], r, ret = 0, err = 0, done;
+	int fd, go[2], r, done;
 	double t_frozen, ms;
+	struct call m;
 	pid_t pid;
 
 	if (prepare(path, "lazy") < 0)
@@ -310,10 +288,10 @@ void lazy_umount_frozen(void)
 	check("last-close-returned", done, 0, now_ms() - t_frozen);
 	if (have_timeout)
 		sleep_ms((int)(t_frozen + TIMEOUT_S * 1000 + 1000 - now_ms()));
-	if (child_fs_call('m', 0, &mfd) < 0)
+	if (fs_call_start(&m, 'm', 0) < 0)
 		return;
-	done = child_wait(mfd, 8000, &ret, &err);
-	check("mount-again", done ? ret : -1, done ? err : ETIMEDOUT, now_ms() - t_frozen);
-	if (done && ret == 0)
+	done = call_wait(&m, 8000);
+	check("mount-again", done ? m.ret : -1, done ? m.err : ETIMEDOUT, now_ms() - t_frozen);
+	if (done && m.ret == 0)
 		check("file-intact", file_equals(path, "lazy"), 0, 0);
 }

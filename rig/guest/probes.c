@@ -124,6 +124,62 @@ void probe_reap(struct probe *p)
 	p->fd = -1;
 }
 
+int call_start(struct call *c, int (*fn)(const void *arg), const void *arg)
+{
+	int pfd[2];
+
+	memset(c, 0, sizeof(*c));
+	c->started = now_ms();
+	if (pipe(pfd) < 0)
+		goto failed;
+	c->pid = fork();
+	if (c->pid == 0) {
+		int res[2];
+
+		close(pfd[0]);
+		res[0] = fn(arg);
+		res[1] = errno;
+		_exit(write(pfd[1], res, sizeof(res)) == sizeof(res) ? 0 : 2);
+	}
+	close(pfd[1]);
+	if (c->pid < 0) {
+		int err = errno;
+
+		close(pfd[0]);
+		errno = err;
+		goto failed;
+	}
+	c->fd = pfd[0];
+	return 0;
+failed:
+	c->done = 1, c->ret = -1, c->err = errno;
+	return -1;
+}
+
+int call_wait(struct call *c, int ms)
+{
+	struct pollfd pl = { .fd = c->fd, .events = POLLIN };
+	double deadline = now_ms() + ms;
+	int res[2], r;
+
+	if (c->done)
+		return 1;
+	/* by CLOCK_MONOTONIC: poll's own timeout counts jiffies (see probe_wait) */
+	while ((r = poll(&pl, 1, ms > 0 ? ms : 0)) == 0 && now_ms() < deadline)
+		ms = (int)(deadline - now_ms() + 0.999);
+	if (r != 1)
+		return 0;
+	if (read(c->fd, res, sizeof(res)) == sizeof(res))
+		c->ret = res[0], c->err = res[1];
+	else
+		c->ret = -1, c->err = EIO;	/* the child died in the call (a BUG) */
+	close(c->fd);
+	/* this child only: the scenario's writers (and a user's workload) are children too */
+	waitpid(c->pid, NULL, 0);
+	c->done = 1;
+	return 1;
+}
+
 int write_file(const char *path, const char *data)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
