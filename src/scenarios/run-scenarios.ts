@@ -273,109 +273,118 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
   });
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
-  const perVm = await Promise.all(
-    plan.map(async ({ fs, scenarios, name, first }) => {
-      const image = join(dir, `${name}.img`);
-      await makeImage(fs, image);
-      // dm-snapshot and freeze-io-error have disks of their own: filesystems, COW disks, disks for the copies the host checks
-      const { disks: extra, param: disksParam } = guestDisks(scenarios, fs, dir, name);
-      await Promise.all(extra.map((d) => (d.mkfs ? makeImage(fs, d.file, d.mib) : makeBlank(d.file, d.mib))));
-      const disks = [image, ...extra.map((d) => d.file)];
-      const qmpSocket = join(dir, `${name}.qmp`);
-      const writes: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> = {};
-      let qmp: Promise<Qmp> | undefined;
-      let qmpError: string | undefined;
-      // one connection (QEMU serves one QMP client); a failure is recorded, and never left unhandled
-      const connectQmp = () => {
-        const c = Qmp.connect(qmpSocket);
-        c.catch((err: Error) => (qmpError ??= err.message));
-        return c;
-      };
-      const hostChannel = join(dir, `${name}.host`);
-      const backup = new BackupHost(fs, dir, name, () => qmp);
-      const stopped = new AbortController();
-      const asks = new AskServer({
-        channel: hostChannel,
-        handlers: backup.handlers,
-        onGuestSilent: (after) => stopped.abort(`the guest printed nothing for ${opts.guestAnswerMs ?? 30_000} ms after the host answered "${after.what}-${after.label}" (host side); killed`),
-        guestMs: opts.guestAnswerMs,
-        mute: opts.muteHost,
-      });
-      // one line of the live board per guest: the scenario it is in, then how it ended
-      const live = progress(`${rec.revision}/${name}`);
-      live.update(`booting (${accel})`);
-      const r = await runVm({
-        spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
-        log: join(dir, `${name}-console.log`),
-        reproducer: join(dir, `${name}-reproducer.sh`),
-        signal: stopped.signal,
-        onEvent: (e) => {
-          asks.seen();
-          backup.event(e);
-          const ask = askOf(e);
-          if (ask) asks.take(ask);
-          // QMP is up once the guest talks; sample the device after each scenario.
-          // (unless the silence handler connected first: QEMU serves one QMP client, a second waits for ever)
-          if (e.event === 'hello') qmp ??= connectQmp();
-          if (e.event === 'scenario') live.update(`${String(e.scenario)} (${scenarios.indexOf(String(e.scenario) as ScenarioId) + 1} of ${scenarios.length})`);
-          if (e.event === 'scenario-done' && qmp) {
-            const id = String(e.scenario);
-            qmp
-              .then((q) => q.execute('query-blockstats'))
-              .then((ret) => (writes[id] = writeCounters(ret)))
-              .catch((err: Error) => (qmpError ??= err.message));
-          }
-        },
-        // the guest's own watchdog ends a hung scenario within its budget (<= 60 s)
-        wallSeconds: 420,
-        silenceSeconds: 75,
-        // a silent guest is asked for its tasks (sysrq w, t) before it is ended: what held it is evidence
-        onSilent: async () => {
-          const q = await (qmp ??= connectQmp());
-          for (const key of ['w', 't']) await q.execute('send-key', sysrqKeys(key));
-        },
-      });
-      live.done(`guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
-      await asks.close();
-      await qmp?.then((q) => q.close()).catch(() => undefined);
-      // the image checked on the host after the guest shut down
-      const { command, exitCode, output } = await fsckImage(fs, image);
-      const check = { command, exitCode, output: output.split('\n').slice(-15) };
-      const notUnmounted = umountFailure(fs, r.events);
-      await Promise.all(workloadOutput(fs, r.events).map((lines, i) => lines?.length && writeFile(join(dir, `${name}-workload-${i}.out`), `${lines.join('\n')}\n`)));
-      const hostChecks: Check[] = [
-        { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0, ...(notUnmounted ? { note: notUnmounted } : {}) },
-        ...(await backup.checks(disks)),
-        ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
-      ];
-      // the scenarios' own disks go, except a copy that did not check clean: evidence a reviewer can open
-      await Promise.all(extra.filter((d) => !backup.dirtyCopies.has(d.file)).map((d) => rm(d.file, { force: true })));
-      const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
-      const boot: BootRecord = {
-        fs,
-        name,
-        scenarios,
-        accel,
-        cpus,
-        seconds: r.seconds,
-        end: r.end,
-        console: basename(r.log),
-        reproducer: shellLine(r.argv),
-        problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
-        scenarioMs,
-        fsck: check,
-        deviceWrites: qmpError ? { error: qmpError } : writes,
-      };
-      // the first VM of a filesystem also judges what no VM runs (the skips)
-      const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest(fs).has(s))));
-      const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks).map((x) =>
-        // the host's fsck said why the image is not clean: that is the evidence a reviewer needs
-        x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
-      );
-      const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
-      return { boot, results, dmesg };
-    }),
-  );
+  const runGuest = async ({ fs, scenarios, name, first }: { fs: FsName; scenarios: ScenarioId[]; name: string; first: boolean }) => {
+    const image = join(dir, `${name}.img`);
+    await makeImage(fs, image);
+    // dm-snapshot and freeze-io-error have disks of their own: filesystems, COW disks, disks for the copies the host checks
+    const { disks: extra, param: disksParam } = guestDisks(scenarios, fs, dir, name);
+    await Promise.all(extra.map((d) => (d.mkfs ? makeImage(fs, d.file, d.mib) : makeBlank(d.file, d.mib))));
+    const disks = [image, ...extra.map((d) => d.file)];
+    const qmpSocket = join(dir, `${name}.qmp`);
+    const writes: Record<string, Record<string, { wrOperations: number; wrBytes: number }>> = {};
+    let qmp: Promise<Qmp> | undefined;
+    let qmpError: string | undefined;
+    // one connection (QEMU serves one QMP client); a failure is recorded, and never left unhandled
+    const connectQmp = () => {
+      const c = Qmp.connect(qmpSocket);
+      c.catch((err: Error) => (qmpError ??= err.message));
+      return c;
+    };
+    const hostChannel = join(dir, `${name}.host`);
+    const backup = new BackupHost(fs, dir, name, () => qmp);
+    const stopped = new AbortController();
+    const asks = new AskServer({
+      channel: hostChannel,
+      handlers: backup.handlers,
+      onGuestSilent: (after) => stopped.abort(`the guest printed nothing for ${opts.guestAnswerMs ?? 30_000} ms after the host answered "${after.what}-${after.label}" (host side); killed`),
+      guestMs: opts.guestAnswerMs,
+      mute: opts.muteHost,
+    });
+    // one line of the live board per guest: the scenario it is in, then how it ended
+    const live = progress(`${rec.revision}/${name}`);
+    live.update(`booting (${accel})`);
+    const r = await runVm({
+      spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
+      log: join(dir, `${name}-console.log`),
+      reproducer: join(dir, `${name}-reproducer.sh`),
+      signal: stopped.signal,
+      onEvent: (e) => {
+        asks.seen();
+        backup.event(e);
+        const ask = askOf(e);
+        if (ask) asks.take(ask);
+        // QMP is up once the guest talks; sample the device after each scenario.
+        // (unless the silence handler connected first: QEMU serves one QMP client, a second waits for ever)
+        if (e.event === 'hello') qmp ??= connectQmp();
+        if (e.event === 'scenario') live.update(`${String(e.scenario)} (${scenarios.indexOf(String(e.scenario) as ScenarioId) + 1} of ${scenarios.length})`);
+        if (e.event === 'scenario-done' && qmp) {
+          const id = String(e.scenario);
+          qmp
+            .then((q) => q.execute('query-blockstats'))
+            .then((ret) => (writes[id] = writeCounters(ret)))
+            .catch((err: Error) => (qmpError ??= err.message));
+        }
+      },
+      // the guest's own watchdog ends a hung scenario within its budget (<= 60 s)
+      wallSeconds: 420,
+      silenceSeconds: 75,
+      // a silent guest is asked for its tasks (sysrq w, t) before it is ended: what held it is evidence
+      onSilent: async () => {
+        const q = await (qmp ??= connectQmp());
+        for (const key of ['w', 't']) await q.execute('send-key', sysrqKeys(key));
+      },
+    });
+    live.done(`guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
+    await asks.close();
+    await qmp?.then((q) => q.close()).catch(() => undefined);
+    // the image checked on the host after the guest shut down
+    const { command, exitCode, output } = await fsckImage(fs, image);
+    const check = { command, exitCode, output: output.split('\n').slice(-15) };
+    const notUnmounted = umountFailure(fs, r.events);
+    await Promise.all(workloadOutput(fs, r.events).map((lines, i) => lines?.length && writeFile(join(dir, `${name}-workload-${i}.out`), `${lines.join('\n')}\n`)));
+    const hostChecks: Check[] = [
+      { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0, ...(notUnmounted ? { note: notUnmounted } : {}) },
+      ...(await backup.checks(disks)),
+      ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
+    ];
+    // the scenarios' own disks go, except a copy that did not check clean: evidence a reviewer can open
+    await Promise.all(extra.filter((d) => !backup.dirtyCopies.has(d.file)).map((d) => rm(d.file, { force: true })));
+    const scenarioMs = Object.fromEntries(r.events.filter((e) => e.data.event === 'scenario-done').map((e) => [String(e.data.scenario), Number(e.data.ms)]));
+    const boot: BootRecord = {
+      fs,
+      name,
+      scenarios,
+      accel,
+      cpus,
+      seconds: r.seconds,
+      end: r.end,
+      console: basename(r.log),
+      reproducer: shellLine(r.argv),
+      problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
+      scenarioMs,
+      fsck: check,
+      deviceWrites: qmpError ? { error: qmpError } : writes,
+    };
+    // the first VM of a filesystem also judges what no VM runs (the skips)
+    const judged = selected.filter((s) => s !== 'dmesg-clean' && (scenarios.includes(s) || (first && !inGuest(fs).has(s))));
+    const results = resultsOf(rec.revision, manifest, fs, judged, r, hostChecks).map((x) =>
+      // the host's fsck said why the image is not clean: that is the evidence a reviewer needs
+      x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
+    );
+    const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
+    return { boot, results, dmesg };
+  };
+  const perVm = await Promise.all(plan.map(runGuest));
+  // scenarios a guest never got to (an earlier one hung or crashed it, or it went silent) get a fresh guest each fs, once
+  const again = perVm.flatMap((v) => {
+    const notRun = v.results.filter(notRunYet).map((x) => x.scenario as ScenarioId);
+    return notRun.length ? [{ fs: v.boot.fs, scenarios: notRun, name: `${v.boot.name}-again`, first: false }] : [];
+  });
+  if (again.length) {
+    say(`${rec.revision}: ${again.map((a) => `${a.scenarios.length} scenario(s) that ${a.name.slice(0, -'-again'.length)} never ran`).join(', ')}: booting a fresh guest for them`);
+    for (const v of perVm) v.results = v.results.filter((x) => !notRunYet(x));
+    perVm.push(...(await Promise.all(again.map(runGuest))));
+  }
   const results = filesystems.flatMap((fs) => {
     const vms = perVm.filter((v) => v.boot.fs === fs);
     const all = vms.flatMap((v) => v.results);
@@ -385,6 +394,9 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   });
   return { results: withKnownIssues(manifest, results), boots: perVm.map((p) => p.boot) };
 }
+
+/** A result for a scenario its guest never started (resultsOf: "not run: ..."): it can be run in a guest of its own. Pure. */
+export const notRunYet = (r: ScenarioResult) => r.status === 'error' && r.observed.startsWith('not run: ');
 
 /** dmesg-clean over several guests of one filesystem: the first that is not clean, else all of them. Pure. */
 export function combineDmesg(rs: ScenarioResult[]): ScenarioResult {

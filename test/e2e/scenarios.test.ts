@@ -82,6 +82,21 @@ describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3
   }, 900_000);
 });
 
+describe.skipIf(!source)('a guest that stops in a scenario (real kernel and QEMU)', () => {
+  it('runs the scenarios it never got to in a fresh guest: bad-timeout-never-fires hangs self-deadlock-rescue, and the two after it are judged all the same', async () => {
+    const r = await run(repoPath('test/fixtures/series', 'bad-timeout-never-fires'), ['self-deadlock-rescue', 'legacy-xfs-ioctl', 'frozen-isolation'], { filesystems: ['ext3'], vmsPerFs: 1 });
+    expect(r.by('ext3', 'self-deadlock-rescue').status, r.table).toBe('fail');
+    expect(r.by('ext3', 'self-deadlock-rescue').observed).toMatch(/^hung: no return within \d+ s/);
+    expect(r.by('ext3', 'legacy-xfs-ioctl').status, r.table).toBe('pass');
+    expect(r.by('ext3', 'frozen-isolation').status, r.table).toBe('pass');
+    expect(r.boots.map((b) => [b.name, b.scenarios])).toEqual([
+      ['ext3', ['self-deadlock-rescue', 'legacy-xfs-ioctl', 'frozen-isolation']],
+      ['ext3-again', ['legacy-xfs-ioctl', 'frozen-isolation']],
+    ]);
+    expect(liveCount()).toBe(0);
+  }, 600_000);
+});
+
 describe.skipIf(!source)('the guest-host handshake of the backup scenarios (real kernel and QEMU)', () => {
   it('says so when the host stops answering: the guest gives up after its timeout', async () => {
     const r = await run('generic-v2', ['snapshot-consistent'], { filesystems: ['ext3'], muteHost: true, askTimeoutMs: 1500 });
