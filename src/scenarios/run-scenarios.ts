@@ -266,12 +266,14 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   );
   // Each filesystem's scenarios split over parallel VMs: the guests mostly wait, so wall time follows the longest group.
   const filesystems = opts.filesystems ?? FILESYSTEMS;
-  const plan = filesystems.flatMap((fs) => {
+  // known issues last in their guests, one that hangs in a guest of its own (splitScenarios); guests named prefix, prefix-1, ...
+  const guestsFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string) => {
     const known = Object.entries(manifest.filesystems[fs]?.knownIssues ?? {});
     const hangs = known.filter(([, k]) => knownIssueOf(k)?.hangs).map(([id]) => id);
-    const groups = splitScenarios(guestScenarios(fs, manifest, selected), opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, known.map(([id]) => id), hangs);
-    return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${fs}-${i + 1}` : fs, first: i === 0 }));
-  });
+    const groups = splitScenarios(ids, opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, known.map(([id]) => id), hangs);
+    return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${prefix}-${i + 1}` : prefix, first: i === 0 }));
+  };
+  const plan = filesystems.flatMap((fs) => guestsFor(fs, guestScenarios(fs, manifest, selected), fs));
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
   const runGuest = async ({ fs, scenarios, name, first }: { fs: FsName; scenarios: ScenarioId[]; name: string; first: boolean }) => {
     const image = join(dir, `${name}.img`);
@@ -376,12 +378,13 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   };
   const perVm = await Promise.all(plan.map(runGuest));
   // scenarios a guest never got to (an earlier one hung or crashed it, or it went silent) get a fresh guest each fs, once
-  const again = perVm.flatMap((v) => {
-    const notRun = v.results.filter(notRunYet).map((x) => x.scenario as ScenarioId);
-    return notRun.length ? [{ fs: v.boot.fs, scenarios: notRun, name: `${v.boot.name}-again`, first: false }] : [];
+  // (split as the first guests were, so that a known issue among them still comes last)
+  const again = filesystems.flatMap((fs) => {
+    const notRun = new Set(perVm.flatMap((v) => v.results.filter((x) => x.fs === fs && notRunYet(x)).map((x) => x.scenario)));
+    return notRun.size ? guestsFor(fs, SCENARIOS.filter((s) => notRun.has(s)), `${fs}-again`).map((g) => ({ ...g, first: false })) : [];
   });
   if (again.length) {
-    say(`${rec.revision}: ${again.map((a) => `${a.scenarios.length} scenario(s) that ${a.name.slice(0, -'-again'.length)} never ran`).join(', ')}: booting a fresh guest for them`);
+    say(`${rec.revision}: ${again.map((a) => `${a.fs} ${a.scenarios.join(' ')}`).join('; ')}: never run, an earlier scenario stopped their guest; booting fresh guests for them`);
     for (const v of perVm) v.results = v.results.filter((x) => !notRunYet(x));
     perVm.push(...(await Promise.all(again.map(runGuest))));
   }
