@@ -13,7 +13,7 @@ import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
 import { progress, say } from '../util/progress.ts';
 import { compilerCommand, GCC12_FLAGS, makeArgs } from '../config/make-command.ts';
 import { reproducerScript, shellLine } from '../util/shell.ts';
-import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, type Diagnostic } from './build-log.ts';
+import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, uniqueDiagnostics, type Diagnostic } from './build-log.ts';
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
 import { CCACHE_ENV, cacheLine, parseStatsLog, type CacheUse } from './ccache.ts';
@@ -192,7 +192,7 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
   // No object yet: this build compiles everything, so its warnings are the whole tree's.
   const cold = !(await exists(join(outDir, 'init', 'main.o')));
   // What the objects in outDir warned of before this make: the ledger, or a fresh dir's seed.
-  const objectsFrom = cold ? undefined : ledgerKnows(ledger, o.tree.instance) ? ledger : seed ? { warnings: seed.warnings, complete: seed.warningsComplete === true } : undefined;
+  const objectsFrom = cold ? undefined : ledgerKnows(ledger, o.tree.instance) ? ledger : seed ? (seed.ledger?.complete && seed.ledger.warnings ? { warnings: seed.ledger.warnings, complete: true } : { warnings: seed.warnings, complete: seed.warningsComplete === true }) : undefined;
   // (records written before paths were made tree-relative are normalised here)
   const before = objectsFrom?.warnings.map((d) => ({ ...d, file: relativeTo(d.file, o.tree.dir) }));
   const warningsComplete = cold || objectsFrom?.complete === true;
@@ -258,8 +258,10 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     }
     // Passed or failed, the objects make left now warn of this: a build
     // after a failed one stays incremental and still knows every warning.
-    const warnings = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
-    await writeJsonAtomic(ledgerFile, { instance: o.tree.instance, complete: warningsComplete, warnings } satisfies WarningLedger);
+    // the ledger keeps each warning once per unit that reported it; the record, once
+    const perUnit = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
+    await writeJsonAtomic(ledgerFile, { instance: o.tree.instance, complete: warningsComplete, warnings: perUnit } satisfies WarningLedger);
+    const warnings = uniqueDiagnostics(perUnit);
     const cache = ccache ? cacheUse(await readFile(statsLog, 'utf8').catch(() => ''), o.tree.dir) : undefined;
     p.done(`${cache ? cacheLine(cache) : `${summary.compiled} compiled`}, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
     if (r.exitCode !== 0) {

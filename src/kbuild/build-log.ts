@@ -11,6 +11,12 @@ export interface Diagnostic {
   message: string;
   /** -Wsomething, when gcc names it */
   flag?: string;
+  /**
+   * The C (or assembler) file whose compile reported it, relative to the
+   * tree: the file itself, or for a header the unit gcc's "In file included
+   * from" chain (or "x.c: In function") names. Absent for ld's warnings.
+   */
+  unit?: string;
 }
 
 export interface BuildLogSummary {
@@ -26,11 +32,22 @@ export interface BuildLogSummary {
   errors: Diagnostic[];
   /** make's "*** ... Error N" lines and linker errors, in order. */
   failures: string[];
+  /**
+   * The unit gcc's context lines last named, for the header diagnostics
+   * after them. Under make -j two compiles can interleave their lines, so a
+   * header warning without a chain of its own may be put on the wrong unit.
+   */
+  context?: string;
 }
 
 export function emptySummary(): BuildLogSummary {
   return { compiled: 0, units: [], steps: 0, targets: [], warnings: [], errors: [], failures: [] };
 }
+
+/** gcc's context before a diagnostic: the include chain (the unit comes last), or the function it is in. */
+const INCLUDED = /^(?:In file included from|\s+from) (.+?):\d+(?::\d+)?[,:]$/;
+const IN_FUNCTION = /^(.+?): (?:In function|In member function|At top level)/;
+const isUnit = (f: string) => /\.[cS]$/.test(f);
 
 const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
 const STEP = /^ {2}([A-Z][A-Z0-9_]*(?: \[M\])?) +(\S.*)$/;
@@ -66,20 +83,28 @@ export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string
     s.targets.push(m[2]!);
     if (m[1] === 'CC') {
       s.compiled++;
-      s.units.push(m[2]!.replace(/\.o$/, '.c'));
+      s.units.push(m[2]!.replace(/\.[os]$/, '.c'));
       return 'compiled';
     }
     return 'step';
   }
+  m = INCLUDED.exec(line) ?? IN_FUNCTION.exec(line);
+  if (m) {
+    if (isUnit(m[1]!)) s.context = relativeTo(m[1]!, srcDir);
+    return undefined;
+  }
   m = DIAG.exec(line);
   if (m) {
+    const file = relativeTo(m[1]!, srcDir);
+    const unit = isUnit(file) ? file : s.context;
     const d: Diagnostic = {
-      file: relativeTo(m[1]!, srcDir),
+      file,
       line: Number(m[2]),
       column: Number(m[3]),
       kind: m[4] === 'warning' ? 'warning' : 'error',
       message: m[5]!,
       ...(m[6] ? { flag: m[6] } : {}),
+      ...(unit ? { unit } : {}),
     };
     (d.kind === 'warning' ? s.warnings : s.errors).push(d);
     return d.kind;
@@ -139,16 +164,27 @@ const linkedObject = (d: Diagnostic) => (d.file !== 'ld' ? d.file.replace(/:.*$/
 
 /**
  * The warnings of the whole tree after an incremental build: this build's
- * for every file it compiled or reported on, the previous build's for the
- * rest (they were not recompiled, so their warnings still stand). A header
- * fixed without any unit reporting on it again keeps its old warnings. An ld
- * warning about an object this build did not make again still stands: ld
- * reports only the links it redoes. Pure.
+ * for every unit it compiled, the previous build's for the units it did not
+ * (they were not recompiled, so their warnings still stand), a header's
+ * warning as long as one unit that reported it stands. (A warning of an
+ * older ledger, with no unit, stands until its file is reported on again.)
+ * An ld warning about an object this build did not make again still
+ * stands: ld reports only the links it redoes. Kept per unit; the tree's
+ * list is uniqueDiagnostics of it. Pure.
  */
 export function mergeWarnings(previous: Diagnostic[] | undefined, now: Diagnostic[], units: string[], targets: string[] = []): Diagnostic[] {
-  if (!previous) return uniqueDiagnostics(now);
+  if (!previous) return perUnit(now);
+  const recompiled = new Set([...units, ...now.flatMap((d) => (d.unit ? [d.unit] : []))]);
   const touched = new Set([...units, ...now.filter((d) => !isLinkerWarning(d)).map((d) => d.file)]);
   const remade = new Set([...targets, ...now.filter(isLinkerWarning).map(linkedObject)]);
-  const stands = (d: Diagnostic) => (isLinkerWarning(d) ? !remade.has(linkedObject(d)) : !touched.has(d.file));
-  return uniqueDiagnostics([...previous.filter(stands), ...now]);
+  // a warning whose unit is known stands until that unit is compiled again; one from an older ledger, until its file is reported on again
+  const stands = (d: Diagnostic) => (isLinkerWarning(d) ? !remade.has(linkedObject(d)) : d.unit ? !recompiled.has(d.unit) : !touched.has(d.file));
+  return perUnit([...previous.filter(stands), ...now]);
+}
+
+/** One of each diagnostic per unit that reported it: a header's warning stands while any unit that reports it is not recompiled. Pure. */
+function perUnit(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const key = (d: Diagnostic) => `${d.unit ?? ''}\0${diagKey(d)}`;
+  return ds.filter((d) => !seen.has(key(d)) && (seen.add(key(d)), true));
 }

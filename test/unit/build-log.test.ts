@@ -26,7 +26,19 @@ describe('kbuild logs (a real gcc 12 build of 2.6.27 + compat, allnoconfig + rig
       kind: 'warning',
       message: 'ignoring attribute ‘noreturn’ because it conflicts with attribute ‘const’',
       flag: '-Wattributes',
+      // the last file of gcc's "In file included from" chain (asm-offsets.c includes asm-offsets_64.c)
+      unit: 'arch/x86/kernel/asm-offsets.c',
     });
+  });
+
+  it("puts every compiler warning on the unit whose compile reported it, a header's by gcc's include chain", () => {
+    const cc = s.warnings.filter((d) => d.line > 0);
+    expect(cc.filter((d) => !d.unit)).toEqual([]);
+    for (const d of cc) expect(d.unit, `${d.file}:${d.line}`).toMatch(/\.[cS]$/);
+    // a unit's own warnings are its own; a header's name a unit that this build compiled
+    expect(cc.filter((d) => /\.c$/.test(d.file) && d.unit !== d.file)).toEqual([]);
+    const compiled = new Set(s.units);
+    expect(cc.filter((d) => !compiled.has(d.unit!)).map((d) => d.unit)).toEqual([]);
   });
 
   it('reads a real link failure: 2.6.27 without the mutex compat patch (non-debug config)', async () => {

@@ -19,6 +19,17 @@ describe('what the rig records of a revision', () => {
     expect(mergeWarnings(before, [], ['fs/super.c'])).toEqual([w('fs/ioctl.c', 10), w('include/linux/fs.h', 3)]);
   });
 
+  it("keeps a header's warning while a unit that reported it is not recompiled, though another unit now reports on that header", () => {
+    // real: generic-v3 after run --per-patch lost cmpxchg_64.h:40 (from a unit not recompiled at 10/10) when a recompiled unit warned at cmpxchg_64.h:81
+    const h = (line: number, unit: string): Diagnostic => ({ ...w('include2/asm/cmpxchg_64.h', line, 'array subscript'), unit });
+    const before = [h(40, 'kernel/a.c'), h(81, 'fs/b.c'), { ...w('fs/b.c', 7), unit: 'fs/b.c' }];
+    const merged = mergeWarnings(before, [h(81, 'fs/b.c')], ['fs/b.c']);
+    expect(merged).toEqual([h(40, 'kernel/a.c'), h(81, 'fs/b.c')]);
+    // the same header warning from two units is kept for each, so either alone keeps it standing
+    expect(mergeWarnings([h(40, 'kernel/a.c'), h(40, 'fs/b.c')], [], ['fs/b.c'])).toEqual([h(40, 'kernel/a.c')]);
+    expect(mergeWarnings([h(40, 'kernel/a.c'), h(40, 'fs/b.c')], [], ['fs/b.c', 'kernel/a.c'])).toEqual([]);
+  });
+
   it("keeps ld's warnings about objects an incremental build did not link again (real lines)", () => {
     const cold = parseBuildLog(
       [
