@@ -261,7 +261,8 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     // the ledger keeps each warning once per unit that reported it; the record, once
     const perUnit = mergeWarnings(before, summary.warnings, summary.units, summary.targets);
     await writeJsonAtomic(ledgerFile, { instance: o.tree.instance, complete: warningsComplete, warnings: perUnit } satisfies WarningLedger);
-    const warnings = uniqueDiagnostics(perUnit);
+    // (without their units: one of each cannot say which units reported it, and a fallback must not read it as if it did)
+    const warnings = uniqueDiagnostics(perUnit).map(({ unit: _unit, ...d }) => d);
     const cache = ccache ? cacheUse(await readFile(statsLog, 'utf8').catch(() => ''), o.tree.dir) : undefined;
     p.done(`${cache ? cacheLine(cache) : `${summary.compiled} compiled`}, ${summary.warnings.length} warnings, ${summary.errors.length} errors`);
     if (r.exitCode !== 0) {

@@ -44,10 +44,16 @@ export function emptySummary(): BuildLogSummary {
   return { compiled: 0, units: [], steps: 0, targets: [], warnings: [], errors: [], failures: [] };
 }
 
-/** gcc's context before a diagnostic: the include chain (the unit comes last), or the function it is in. */
-const INCLUDED = /^(?:In file included from|\s+from) (.+?):\d+(?::\d+)?[,:]$/;
+/**
+ * gcc's context before a diagnostic: the last line of an include chain
+ * (the chain runs from the innermost file out, so the line that ends in ':'
+ * names the unit), or the function it is in.
+ */
+const CHAIN_END = /^(?:In file included from|\s+from) (.+?):\d+(?::\d+)?:$/;
+const CHAIN_LINK = /^(?:In file included from|\s+from) .+?:\d+(?::\d+)?,$/;
 const IN_FUNCTION = /^(.+?): (?:In function|In member function|At top level)/;
-const isUnit = (f: string) => /\.[cS]$/.test(f);
+/** A unit this build compiled (a .c can include another .c: asm-offsets.c includes asm-offsets_64.c). */
+const compiledUnit = (s: BuildLogSummary, f: string) => s.units.includes(f);
 
 const DIAG = /^(.+?):(\d+):(\d+): (warning|error|fatal error): (.*?)(?: \[(-W[^\]]+)\])?$/;
 const STEP = /^ {2}([A-Z][A-Z0-9_]*(?: \[M\])?) +(\S.*)$/;
@@ -86,17 +92,21 @@ export function parseBuildLine(s: BuildLogSummary, line: string, srcDir?: string
       s.units.push(m[2]!.replace(/\.[os]$/, '.c'));
       return 'compiled';
     }
+    // an assembler unit (its preprocessor can warn), and a linker script made from a .S
+    if (m[1] === 'AS' || m[1] === 'LDS') s.units.push(m[2]!.replace(/\.(o|lds)$/, '.S'));
     return 'step';
   }
-  m = INCLUDED.exec(line) ?? IN_FUNCTION.exec(line);
+  if (CHAIN_LINK.test(line)) return undefined;
+  m = CHAIN_END.exec(line) ?? IN_FUNCTION.exec(line);
   if (m) {
-    if (isUnit(m[1]!)) s.context = relativeTo(m[1]!, srcDir);
+    const file = relativeTo(m[1]!, srcDir);
+    if (compiledUnit(s, file)) s.context = file;
     return undefined;
   }
   m = DIAG.exec(line);
   if (m) {
     const file = relativeTo(m[1]!, srcDir);
-    const unit = isUnit(file) ? file : s.context;
+    const unit = compiledUnit(s, file) ? file : s.context;
     const d: Diagnostic = {
       file,
       line: Number(m[2]),

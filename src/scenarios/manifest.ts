@@ -230,8 +230,11 @@ export function schemaComplaint(e: ErrorObject, value: unknown): string {
       return `${at} is ${JSON.stringify(value)}: it must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${meaning}`;
     case 'const':
       return `${at} is ${JSON.stringify(value)}: it must be ${JSON.stringify(p.allowedValue)}`;
-    case 'required':
-      return `${field ? `${field}: ` : ''}"${String(p.missingProperty)}" is missing${meaning}`;
+    case 'required': {
+      // what the missing field means, not what its parent does
+      const missing = (e.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)?.properties?.[String(p.missingProperty)]?.description;
+      return `${field ? `${field}: ` : ''}"${String(p.missingProperty)}" is missing${missing ? ` (${missing})` : ''}`;
+    }
     case 'additionalProperties': {
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       return `${field ? `${field}.` : ''}${String(p.additionalProperty)} is not a field here${known.length ? ` (the fields: ${known.join(', ')})` : ''}`;
@@ -268,19 +271,25 @@ export function manifestSchemaError(m: unknown): string | undefined {
 /** Checks the shape a judge relies on; errors name the field. Pure. */
 export function validateManifest(m: Manifest, where: string): void {
   const bad = (what: string) => inputError(`${where}: ${what}`, { hint: `fix that field; the schema is ${MANIFEST_SCHEMA}, and patches/series/generic-v3/manifest.json a complete manifest` });
+  if (!isObject(m)) throw bad('a manifest is a JSON object');
   if (typeof m.revision !== 'string') throw bad('"revision" must be a string');
-  for (const id of m.breaks ?? []) if (!isScenario(id)) throw bad(`breaks: ${String(id)} is not a scenario (${SCENARIOS.join(', ')})`);
+  if (m.breaks !== undefined && !Array.isArray(m.breaks)) throw bad('"breaks" must be a list of scenario ids');
+  for (const id of m.breaks ?? []) if (typeof id !== 'string' || !isScenario(id)) throw bad(`breaks: ${String(id)} is not a scenario (${SCENARIOS.join(', ')})`);
   if (!isObject(m.filesystems)) throw bad('"filesystems" must name ext3 and xfs');
   for (const fs of FILESYSTEMS) {
     const f = m.filesystems[fs];
-    if (!f) throw bad(`no entry for ${fs} in "filesystems"`);
+    if (!isObject(f)) throw bad(`no entry for ${fs} in "filesystems"`);
+    if (!('iface' in f)) throw bad(`${fs}: "iface" is missing: "generic", "xfs-legacy", "ext3", or null for no freeze interface`);
     // the same rules for a filesystem's own reports and known issues and for its smp entry's
     const checkReports = (expected: ExpectedReport[] | undefined, field: string) => {
+      if (expected !== undefined && !Array.isArray(expected)) throw bad(`${fs}: ${field} must be a list of reports`);
       for (const e of expected ?? []) {
+        if (!isObject(e)) throw bad(`${fs}: ${field} holds ${JSON.stringify(e)}: each is { "kind", "match", "why" }`);
         if (!(EXPECTABLE_KINDS as readonly string[]).includes(e.kind)) throw bad(`${fs}: ${field} kind ${String(e.kind)} cannot be expected (${EXPECTABLE_KINDS.join(', ')}); a crash is a known issue of its scenario`);
       }
     };
     const checkKnownIssues = (issues: Record<string, unknown> | undefined, field: string, nullMeans?: string) => {
+      if (issues !== undefined && !isObject(issues)) throw bad(`${fs}: ${field} must be an object: scenario id -> its evidence`);
       for (const [id, issue] of Object.entries(issues ?? {})) {
         if (!isScenario(id)) throw bad(`${fs}: ${field}.${id} is not a scenario (${SCENARIOS.join(', ')})`);
         if (issue === null && nullMeans) continue;

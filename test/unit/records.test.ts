@@ -30,6 +30,24 @@ describe('what the rig records of a revision', () => {
     expect(mergeWarnings([h(40, 'kernel/a.c'), h(40, 'fs/b.c')], [], ['fs/b.c', 'kernel/a.c'])).toEqual([]);
   });
 
+  it('puts a warning in a .c that another .c includes on the unit that includes it (asm-offsets.c includes asm-offsets_64.c)', () => {
+    const log = (warn: boolean) =>
+      parseBuildLog(
+        [
+          '  CC      arch/x86/kernel/asm-offsets.s',
+          ...(warn ? ['In file included from /SRC/arch/x86/kernel/asm-offsets.c:4:', '/SRC/arch/x86/kernel/asm-offsets_64.c: In function ‘main’:', '/SRC/arch/x86/kernel/asm-offsets_64.c:30:5: warning: unused variable ‘x’ [-Wunused-variable]'] : []),
+          '  AS      arch/x86/kernel/entry_64.o',
+        ].join('\n'),
+        '/SRC',
+      );
+    const first = log(true);
+    expect(first.warnings[0]).toMatchObject({ file: 'arch/x86/kernel/asm-offsets_64.c', unit: 'arch/x86/kernel/asm-offsets.c' });
+    expect(first.units).toEqual(['arch/x86/kernel/asm-offsets.c', 'arch/x86/kernel/entry_64.S']);
+    // asm-offsets.c compiled again without it: the warning is gone
+    const again = log(false);
+    expect(mergeWarnings(first.warnings, again.warnings, again.units)).toEqual([]);
+  });
+
   it("keeps ld's warnings about objects an incremental build did not link again (real lines)", () => {
     const cold = parseBuildLog(
       [

@@ -549,6 +549,22 @@ describe('manifests', () => {
     expect(m({}, { summery: 'x' })).toThrow(/summery is not a field here \(the fields: \$schema, revision, summary, /);
     expect(m({}, { breaks: ['timeout-fire'] })).toThrow(/breaks: timeout-fire is not a scenario/);
     expect(m({ compat32: { freeze: 0 } })).toThrow(/filesystems.ext3.compat32.freeze is 0: it must be one of "0", /);
+    // shapes the judge's own rules walk are refused as input, never a crash
+    for (const [bad, said] of [
+      [{ breaks: 5 }, /"breaks" must be a list of scenario ids/],
+      [{ breaks: 'timeout-fires' }, /"breaks" must be a list of scenario ids/],
+    ] as const)
+      expect(m({}, bad)).toThrow(said);
+    expect(m({ dmesg: { expected: [null] } })).toThrow(/ext3: dmesg.expected holds null: each is \{ "kind", "match", "why" \}/);
+    expect(m({ dmesg: { expected: {} } })).toThrow(/ext3: dmesg.expected must be a list of reports/);
+    expect(m({ knownIssues: [] })).toThrow(/ext3: knownIssues must be an object/);
+    const noIface = structuredClone(generic);
+    delete (noIface.filesystems.ext3 as { iface?: unknown }).iface;
+    expect(() => resolveManifest([{ file: '/x/manifest.json', own: noIface }])).toThrow(/ext3: "iface" is missing: "generic", "xfs-legacy", "ext3", or null/);
+    // a missing field is explained by its own description
+    const noThawAfter = structuredClone(generic);
+    delete (noThawAfter.filesystems.ext3.timeout as { thawAfterExpiry?: unknown }).thawAfterExpiry;
+    expect(() => resolveManifest([{ file: '/x/manifest.json', own: noThawAfter }])).toThrow(/filesystems.ext3.timeout: "thawAfterExpiry" is missing \(a thaw after the timeout thawed the fs\)/);
   });
 
   it("allows exactly the rig's errno names as outcomes in the manifest schema", () => {
