@@ -13,7 +13,7 @@ import { artifact, exists, sha256File, type Artifact } from '../util/files.ts';
 import { progress, say } from '../util/progress.ts';
 import { compilerCommand, GCC12_FLAGS, makeArgs } from '../config/make-command.ts';
 import { reproducerScript, shellLine } from '../util/shell.ts';
-import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, uniqueDiagnostics, type Diagnostic } from './build-log.ts';
+import { emptySummary, mergeWarnings, parseBuildLine, relativeTo, uniqueDiagnostics, type Diagnostic, type WarningLedger } from './build-log.ts';
 import { vmlinuxSize, type SectionSizes } from './size.ts';
 import { toolchainVersions } from './toolchain.ts';
 import { CCACHE_ENV, cacheLine, parseStatsLog, type CacheUse } from './ccache.ts';
@@ -84,19 +84,6 @@ export async function upToDate(previous: BuildRecord, tree: WorkTree, current: {
   return !(await changedSince(tree.dir, new Date(previous.startedAt)));
 }
 
-/**
- * The warnings of the objects in a build dir. Unlike build.json, which only
- * a whole build writes, it is kept up to date by every make, failed or
- * killed: an incremental build after a failed one must still know what the
- * objects it does not recompile warned of.
- */
-interface WarningLedger {
-  /** the tree instance the objects were compiled from */
-  instance: string;
-  /** false while make runs, and for objects whose warnings were never all seen */
-  complete: boolean;
-  warnings: Diagnostic[];
-}
 
 async function readLedger(file: string, previous: BuildRecord | null): Promise<WarningLedger | undefined> {
   const l = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as WarningLedger | null;

@@ -19,6 +19,20 @@ export interface Diagnostic {
   unit?: string;
 }
 
+/**
+ * The warnings of the objects in a build dir. Unlike build.json, which only
+ * a whole build writes, it is kept up to date by every make, failed or
+ * killed: an incremental build after a failed one must still know what the
+ * objects it does not recompile warned of.
+ */
+export interface WarningLedger {
+  /** the tree instance the objects were compiled from */
+  instance: string;
+  /** false while make runs, and for objects whose warnings were never all seen */
+  complete: boolean;
+  warnings: Diagnostic[];
+}
+
 export interface BuildLogSummary {
   /** CC lines: C files compiled. */
   compiled: number;

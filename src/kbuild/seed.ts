@@ -25,7 +25,7 @@ import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import type { CacheLayout } from '../paths.ts';
-import type { Diagnostic } from './build-log.ts';
+import type { WarningLedger } from './build-log.ts';
 import { ownBuildDir } from '../tree/build-dir.ts';
 import { patchTargets } from '../tree/patch-file.ts';
 import type { LoadedPatch } from '../tree/series.ts';
@@ -88,7 +88,7 @@ export function touchesKconfig(patches: readonly LoadedPatch[], prefix: number):
  * Fills the empty build dir `outDir` of `tree` from the best seed; returns
  * the seed's record, or undefined (outDir left empty) when none may serve.
  */
-export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tree: WorkTree, patches: readonly LoadedPatch[], outDir: string, want: Omit<SeedWanted, 'patches' | 'extractedAt'>): Promise<(R & { ledger?: { complete?: boolean; warnings?: Diagnostic[] } }) | undefined> {
+export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tree: WorkTree, patches: readonly LoadedPatch[], outDir: string, want: Omit<SeedWanted, 'patches' | 'extractedAt'>): Promise<(R & { ledger?: WarningLedger }) | undefined> {
   if (tree.action !== 'extracted' || !tree.extractedAt) return undefined;
   const candidates: { record: R; finishedAt: number }[] = [];
   for (const home of await readdir(layout.trees).catch(() => [] as string[])) {
@@ -116,7 +116,7 @@ export async function seedBuildDir<R extends SeedRecord>(layout: CacheLayout, tr
   }
   await alignUnchanged(seed, tree, patches, Date.parse(seed.startedAt));
   // the copied objects' warnings, per unit (build.json keeps one of each, without saying which units reported it)
-  const ledger = JSON.parse(await readFile(join(outDir, 'warnings.json'), 'utf8').catch(() => 'null')) as { complete?: boolean; warnings?: Diagnostic[] } | null;
+  const ledger = JSON.parse(await readFile(join(outDir, 'warnings.json'), 'utf8').catch(() => 'null')) as WarningLedger | null;
   // the seed's records are not this build's; include2/asm points into the seed's tree: prepare3 links it anew
   for (const f of ['build.json', 'warnings.json', 'reproducer.sh', 'build.log', 'ccache-stats.log', 'include2']) await rm(join(outDir, f), { recursive: true, force: true });
   await ownBuildDir(outDir, tree.instance);
