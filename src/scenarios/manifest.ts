@@ -212,8 +212,11 @@ export const MANIFEST_SCHEMA = repoPath('src/scenarios/manifest.schema.json');
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
 
+/** The keys of a JSON pointer (/filesystems/ext3/umountFrozen), unescaped. Pure. */
+const pointerKeys = (pointer: string) => pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+
 /** A field's path as a manifest's author writes it: filesystems.ext3.umountFrozen. */
-const fieldOf = (instancePath: string) => instancePath.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+const fieldOf = (instancePath: string) => pointerKeys(instancePath).join('.');
 
 /**
  * One schema complaint in the author's words: the field, what is wrong,
@@ -247,11 +250,7 @@ export function schemaComplaint(e: ErrorObject, value: unknown): string {
 }
 
 /** The value at a JSON pointer, for the complaint. Pure. */
-const valueAt = (m: unknown, pointer: string) =>
-  pointer
-    .split('/')
-    .slice(1)
-    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), m);
+const valueAt = (m: unknown, pointer: string) => pointerKeys(pointer).reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), m);
 
 /**
  * The schema's first complaint about a manifest, or undefined. Of the
