@@ -10,6 +10,7 @@
  * The timeout scenarios are in timeouts.c, the backup ones in backup.c,
  * umount and remount of a frozen fs in mounts.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -337,14 +337,24 @@ static void load_metadata(struct load *l, int i)
  * The user's own static workloads: /workload-N in the initramfs, arguments
  * one per line in /workload-N.args, "{dir}" replaced by its directory
  * MNT/workload-N. Each runs in a process group of its own, so that it and
- * every child it forks can be stopped at its bound, and writes its output to
- * /workload-N.out (at most WORKLOAD_OUTPUT_MAX bytes: more fails with EFBIG,
- * not SIGXFSZ).
+ * every child it forks can be stopped at its bound. Its stdout and stderr
+ * go through a pipe to a collector that counts them and keeps the last
+ * OUT_TAIL bytes: a file size limit would also cap the files the workload
+ * writes on the fs under test, and a full pipe would stall it.
  */
+#define OUT_TAIL	16384
+
+struct output {
+	long bytes;		/* all it wrote */
+	char tail[OUT_TAIL];	/* a ring: byte k at tail[k % OUT_TAIL] */
+};
+
 struct workload {
 	pid_t pid;		/* 0: none */
 	int status;
 	int done;		/* reaped, status set */
+	pid_t collector;
+	struct output *out;	/* shared with the collector */
 };
 
 static void workload_path(char *buf, size_t n, const char *prefix, int i, const char *suffix)
@@ -352,19 +362,39 @@ static void workload_path(char *buf, size_t n, const char *prefix, int i, const 
 	snprintf(buf, n, "%s/workload-%d%s", prefix, i, suffix);
 }
 
-static pid_t start_user_workload(int n)
+/* The collector: reads until every writer has closed the pipe (or it is killed). */
+static void collect_output(int fd, struct output *o)
 {
-	char *argv[32], line[256], *args[32], bin[64], argf[64], dir[64], out_path[64];
-	int argc = 0, i;
+	char buf[4096];
+	ssize_t n, i;
+
+	if (chdir("/") < 0)
+		_exit(1);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		for (i = 0; i < n; i++)
+			o->tail[o->bytes++ % OUT_TAIL] = buf[i];
+	_exit(0);
+}
+
+/* Starts workload n, if the host sent one; 1 if it did. */
+static int start_user_workload(int n, struct workload *w)
+{
+	char *argv[32], line[256], *args[32], bin[64], argf[64], dir[64];
+	int argc = 0, i, out[2];
 	FILE *f;
-	pid_t pid;
 
 	workload_path(bin, sizeof(bin), "", n, "");
 	workload_path(argf, sizeof(argf), "", n, ".args");
 	workload_path(dir, sizeof(dir), MNT, n, "");
-	workload_path(out_path, sizeof(out_path), "", n, ".out");
 	if (access(bin, X_OK) < 0)
 		return 0;
+	w->out = mmap(NULL, sizeof(*w->out), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w->out == MAP_FAILED || pipe(out) < 0) {
+		emit("{\"event\":\"error\",\"what\":\"workload-%d output\",\"errno\":%d}", n, errno);
+		w->out = NULL;
+		return 0;
+	}
+	w->out->bytes = 0;
 	mkdir(dir, 0755);
 	argv[argc++] = bin;
 	f = fopen(argf, "r");
@@ -377,55 +407,69 @@ static pid_t start_user_workload(int n)
 	if (f)
 		fclose(f);
 	argv[argc] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		struct rlimit fsize = { WORKLOAD_OUTPUT_MAX, WORKLOAD_OUTPUT_MAX };
-		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
+	w->collector = fork();
+	if (w->collector == 0) {
+		close(out[1]);
+		collect_output(out[0], w->out);
+	}
+	if (w->collector < 0) {
+		emit("{\"event\":\"error\",\"what\":\"workload-%d output\",\"errno\":%d}", n, errno);
+		close(out[0]);
+		close(out[1]);
+		return 0;
+	}
+	w->pid = fork();
+	if (w->pid == 0) {
 		setpgid(0, 0);
 		/* its output is not ours: keep the console for result lines */
-		dup2(out, 1);
-		dup2(out, 2);
-		signal(SIGXFSZ, SIG_IGN);
-		setrlimit(RLIMIT_FSIZE, &fsize);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		close(out[0]);
+		close(out[1]);
 		if (chdir(dir) == 0)
 			execv(argv[0], argv);
 		fprintf(stderr, "freeze-rig: cannot run the workload: %s\n", strerror(errno));
 		_exit(127);
 	}
-	setpgid(pid, pid);	/* as the child does: whichever runs first */
+	setpgid(w->pid, w->pid);	/* as the child does: whichever runs first */
+	close(out[0]);
+	close(out[1]);
 	for (i = 1; i < argc; i++)
 		free(args[i]);
-	emit("{\"event\":\"workload\",\"fs\":\"%s\",\"n\":%d,\"pid\":%d}", fsname, n, (int)pid);
-	return pid;
+	emit("{\"event\":\"workload\",\"fs\":\"%s\",\"n\":%d,\"pid\":%d}", fsname, n, (int)w->pid);
+	return 1;
 }
 
-/* The last WORKLOAD_OUTPUT_LINES lines workload n wrote, for the host to keep and quote. */
-static void emit_workload_output(int n)
+/*
+ * Waits for workload n's collector (bounded: a child that escaped the
+ * process group may hold the pipe open), then emits the last
+ * WORKLOAD_OUTPUT_LINES lines of its output for the host to keep and quote.
+ */
+static void emit_workload_output(int n, struct workload *w)
 {
-	static char buf[16384];
-	char path[64];
-	int fd, lines = 0;
-	off_t size, from;
-	ssize_t got;
+	static char buf[OUT_TAIL + 1];
+	struct output *o = w->out;
+	long len, k;
+	int lines = 0;
+	double t;
 	char *p, *line;
 
-	workload_path(path, sizeof(path), "", n, ".out");
-	fd = open(path, O_RDONLY);
-	size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
-	from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
-	got = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, from) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (got <= 0)
+	for (t = now_ms(); waitpid(w->collector, NULL, WNOHANG) == 0 && now_ms() - t < 1000; sleep_ms(20))
+		;
+	if (kill(w->collector, SIGKILL) == 0)
+		waitpid(w->collector, NULL, 0);
+	len = o->bytes < OUT_TAIL ? o->bytes : OUT_TAIL;
+	for (k = 0; k < len; k++)
+		buf[k] = o->tail[(o->bytes - len + k) % OUT_TAIL];
+	buf[len] = '\0';
+	if (len == 0)
 		return;
-	buf[got] = '\0';
 	/* from the start of the last WORKLOAD_OUTPUT_LINES lines */
-	for (p = buf + got - 1; p > buf; p--)
+	for (p = buf + len - 1; p > buf; p--)
 		if (*p == '\n' && p[1] && ++lines > WORKLOAD_OUTPUT_LINES)
 			break;
 	p = p > buf || *p == '\n' ? p + 1 : p;
-	emit("{\"event\":\"workload-output\",\"fs\":\"%s\",\"n\":%d,\"bytes\":%ld}", fsname, n, (long)size);
+	emit("{\"event\":\"workload-output\",\"fs\":\"%s\",\"n\":%d,\"bytes\":%ld}", fsname, n, o->bytes);
 	for (line = strtok(p, "\n"); line; line = strtok(NULL, "\n")) {
 		line[strcspn(line, "\r")] = '\0';
 		if (strlen(line) > 300)
@@ -445,6 +489,44 @@ static int workloads_running(struct workload *w)
 		running |= w[i].pid > 0 && !w[i].done;
 	}
 	return running;
+}
+
+/*
+ * How many members of process group pgid are still alive (not zombies).
+ * A killed workload's children are reparented to PID 1, not to this
+ * scenario's process, so waitpid() here cannot see them die; /proc can.
+ * A task closes its files and drops its cwd before it becomes a zombie, so
+ * once none is alive none holds the fs.
+ */
+static int group_alive(pid_t pgid)
+{
+	DIR *procs = opendir("/proc");
+	struct dirent *p;
+	int alive = 0;
+
+	while (procs && (p = readdir(procs))) {
+		char path[288], stat[256], *end, state;
+		int fd, pgrp;
+		ssize_t n;
+
+		if (atoi(p->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", p->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		stat[n > 0 ? n : 0] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold spaces or ')' */
+		end = strrchr(stat, ')');
+		if (end && sscanf(end + 1, " %c %*d %d", &state, &pgrp) == 2 &&
+		    pgrp == pgid && state != 'Z' && state != 'X')
+			alive++;
+	}
+	if (procs)
+		closedir(procs);
+	return alive;
 }
 
 /*
@@ -477,12 +559,14 @@ static void stop_user_workloads(struct workload *w, double started)
 			waitpid(w[i].pid, &w[i].status, 0);
 		}
 		checkv("workload-exited", WIFEXITED(w[i].status) ? WEXITSTATUS(w[i].status) : -WTERMSIG(w[i].status), 0, now_ms() - started, killed[i]);
-		/* its group's survivors, reparented to us (PID 1): killed and reaped */
+		/*
+		 * Its group's survivors: killed, and waited for until none is
+		 * alive. PID 1 reaps them (run_one) after the scenario.
+		 */
 		kill(-w[i].pid, SIGKILL);
-		for (t = now_ms(); now_ms() - t < 2000; sleep_ms(20))
-			if (waitpid(-w[i].pid, NULL, WNOHANG) < 0 && errno == ECHILD)
-				break;
-		emit_workload_output(i);
+		for (t = now_ms(); group_alive(w[i].pid) && now_ms() - t < 5000; sleep_ms(20))
+			;
+		emit_workload_output(i, &w[i]);
 	}
 }
 
@@ -516,7 +600,7 @@ static void freeze_under_load(void)
 	}
 	memset(user, 0, sizeof(user));
 	for (i = 0; i < MAX_WORKLOADS; i++)
-		users += (user[i].pid = start_user_workload(i)) > 0;
+		users += start_user_workload(i, &user[i]);
 	t_user = now_ms();
 	fd = fs_open();
 	for (c = 0; c < 10 || (users && workloads_running(user) && now_ms() - t_user < WORKLOAD_BOUND_MS); c++) {

@@ -32,9 +32,7 @@ export const GUEST = {
    * fsstress.
    */
   workloadBoundS: 15,
-  /** what the workload may write to its output file (RLIMIT_FSIZE; writes beyond fail with EFBIG) */
-  workloadOutputMax: 1 << 20,
-  /** the tail of that output the guest prints for the host to keep, in lines */
+  /** the tail of the workload's output (stdout and stderr, through a pipe) that the guest prints for the host to keep, in lines */
   workloadOutputLines: 40,
   /** user workloads side by side, at most */
   maxWorkloads: 4,
@@ -100,7 +98,6 @@ export function guestContractHeader(): string {
     `#define EXPIRY_ROUNDS ${GUEST.expiryLateMs.length}`,
     `#define EXPIRY_LATE_MS { ${GUEST.expiryLateMs.join(', ')} }`,
     `#define WORKLOAD_BOUND_MS ${GUEST.workloadBoundS * 1000}`,
-    `#define WORKLOAD_OUTPUT_MAX ${GUEST.workloadOutputMax}`,
     `#define WORKLOAD_OUTPUT_LINES ${GUEST.workloadOutputLines}`,
     `#define MAX_WORKLOADS ${GUEST.maxWorkloads}`,
     '/* X(id, function, watchdog budget in s), in the order the guest runs them */',

@@ -54,7 +54,9 @@ describe.skipIf(!source)('a user workload in freeze-under-load (real kernel, QEM
     expect(boot.fsck.exitCode).toBe(0);
     expect(result.checks!.find((c) => c.name === 'host-fsck')).toMatchObject({ ret: 0 });
     expect(result.checks!.find((c) => c.name === 'host-fsck')!.note).toBeUndefined();
-    expect(saved).toContain('outlive: starting two children');
+    expect(saved).toContain('outlive: starting 8 children');
+    // its 2 MiB files were written as on any system: no limit of the rig's reached them
+    expect(saved).not.toMatch(/write|open/);
     expect(liveCount()).toBe(0);
   }, 300_000);
 

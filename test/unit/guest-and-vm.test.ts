@@ -68,7 +68,7 @@ describe('initramfs', () => {
     const { guestContractHeader, SCENARIOS } = await import('../../src/scenarios/catalogue.ts');
     const header = guestContractHeader();
     const names = [...header.matchAll(/^#define (\w+)/gm)].map((m) => m[1]!).filter((n) => n !== 'FREEZE_RIG_CONTRACT_H');
-    expect(names).toEqual(['BLOCK_MS', 'WAKE_MS', 'TIMEOUT_S', 'HEARTBEAT_RESETS', 'SOFTLOCKUP_S', 'EXPIRY_ROUNDS', 'EXPIRY_LATE_MS', 'WORKLOAD_BOUND_MS', 'WORKLOAD_OUTPUT_MAX', 'WORKLOAD_OUTPUT_LINES', 'MAX_WORKLOADS', 'SCENARIO_TABLE']);
+    expect(names).toEqual(['BLOCK_MS', 'WAKE_MS', 'TIMEOUT_S', 'HEARTBEAT_RESETS', 'SOFTLOCKUP_S', 'EXPIRY_ROUNDS', 'EXPIRY_LATE_MS', 'WORKLOAD_BOUND_MS', 'WORKLOAD_OUTPUT_LINES', 'MAX_WORKLOADS', 'SCENARIO_TABLE']);
     for (const f of [...HELPER_SOURCES, ...HELPER_HEADERS]) {
       const c = await readFile(f, 'utf8');
       for (const n of names) expect(c, `${f} defines ${n} again`).not.toMatch(new RegExp(`#define\\s+${n}\\b`));
