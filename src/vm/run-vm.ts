@@ -10,7 +10,7 @@ import { reproducerScript } from '../util/shell.ts';
 export type VmEnd =
   /** the guest powered off after its last result */
   | 'poweroff'
-  /** the kernel panicked (-no-reboot turns panic=-1 into an exit) */
+  /** the kernel panicked (-no-reboot turns panic=1's reboot into an exit) */
   | 'panic'
   /** wall-clock limit reached: killed */
   | 'timeout'

@@ -93,7 +93,7 @@ describe('QEMU command line', () => {
     expect(a).toContain('-nodefaults');
     expect(a.join(' ')).not.toMatch(/-net|-nic|netdev/);
     expect(a[a.indexOf('-serial') + 1]).toBe('stdio');
-    expect(a[a.indexOf('-append') + 1]).toBe('console=ttyS0 panic=-1 loglevel=7 pci=noacpi freeze_rig.plan=x');
+    expect(a[a.indexOf('-append') + 1]).toBe('console=ttyS0 panic=1 loglevel=7 pci=noacpi freeze_rig.plan=x');
     expect(a[a.indexOf('-drive') + 1]).toBe('file=ext3.img,if=virtio,format=raw,cache=writeback,id=disk0');
     // the second serial port (ttyS1) carries the host's answers to the guest
     expect(a.filter((x, i) => a[i - 1] === '-serial')).toEqual(['stdio', 'chardev:host']);
