@@ -150,8 +150,9 @@ const checksOf = (r: Pick<VmResult, 'events'>): Check[] => r.events.filter((e) =
 
 /**
  * Turns one guest's console into results: judged where the scenario ran to
- * its end, a failure where it hung, an error where the guest died in it or
- * never got to it. Pure.
+ * its end, a failure where it hung or the kernel stopped (in it, or before
+ * any scenario began), an error where the guest died in it or never got to
+ * it for another reason. Pure.
  */
 export function resultsOf(revision: string, manifest: Manifest, fs: FsName, selected: readonly ScenarioId[], r: Pick<VmResult, 'events' | 'problems' | 'lines' | 'end'> & { endWhy?: string; malformed?: VmResult['malformed'] }, hostChecks: Check[] = []): ScenarioResult[] {
   const checks = [...checksOf(r), ...hostChecks];
@@ -164,6 +165,9 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
   const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
   let stoppedIn: string | undefined;
   let silentShown = false;
+  // the kernel stopped before any scenario started (at boot, or in the helper's first mount): evidence about the kernel for each
+  const beforeAny = started.size ? undefined : r.problems.find((p) => kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
+  const helperUp = r.events.some((e) => e.data.event === 'hello');
   return selected.map((s): ScenarioResult => {
     const base = { revision, fs, scenario: s, metrics: {} };
     if (ran.has(s) && !finished.has(s)) {
@@ -191,6 +195,10 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
         const stuck = first && kernelStopped(first, r.end);
         if (stuck) return { ...base, status: 'fail', expected: 'the scenario finishes', observed: `${stoppedBy(first, r.end, s)} (${ended})`, console: excerpt(r.lines, at, 8, 40) };
         return { ...base, status: 'error', expected: 'the scenario finishes', observed: `${ended} during ${s}`, console: excerpt(r.lines, at, 8, 32) };
+      }
+      if (beforeAny) {
+        const when = helperUp ? 'after the guest helper started' : 'while the kernel booted';
+        return { ...base, status: 'fail', expected: 'the scenario runs', observed: `${kernelStopped(beforeAny, r.end)} before any scenario (${when}): ${stripTimestamp(beforeAny.text).trim()}`, console: excerpt(r.lines, beforeAny.line, 8, 40) };
       }
       const why = stoppedIn ? `the guest stopped in ${stoppedIn}` : `${ended} before it${guestErrors.length ? `; guest: ${guestErrors.join('; ')}` : ''}`;
       // a silent guest was asked for its tasks (sysrq w, t): the first scenario it never ran shows them, the helper's (init) too

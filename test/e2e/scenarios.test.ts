@@ -82,7 +82,7 @@ describe.skipIf(!source)('freeze scenarios in the guest (real kernel, QEMU, ext3
   }, 900_000);
 });
 
-describe.skipIf(!source)('a guest that stops in a scenario (real kernel and QEMU)', () => {
+describe.skipIf(!source)('a guest that stops in a scenario, or before any (real kernel and QEMU)', () => {
   it('runs the scenarios it never got to in a fresh guest: bad-timeout-never-fires hangs self-deadlock-rescue, and the two after it are judged all the same', async () => {
     const r = await run(repoPath('test/fixtures/series', 'bad-timeout-never-fires'), ['self-deadlock-rescue', 'legacy-xfs-ioctl', 'frozen-isolation'], { filesystems: ['ext3'], vmsPerFs: 1 });
     expect(r.by('ext3', 'self-deadlock-rescue').status, r.table).toBe('fail');
@@ -93,6 +93,20 @@ describe.skipIf(!source)('a guest that stops in a scenario (real kernel and QEMU
       ['ext3', ['self-deadlock-rescue', 'legacy-xfs-ioctl', 'frozen-isolation']],
       ['ext3-again', ['legacy-xfs-ioctl', 'frozen-isolation']],
     ]);
+    expect(liveCount()).toBe(0);
+  }, 600_000);
+
+  it('blames a kernel that oopses at boot for every scenario, within seconds, and boots no fresh guest for them (bad-oops-at-boot)', async () => {
+    const r = await run(repoPath('test/fixtures/series', 'bad-oops-at-boot'), ['freeze-thaw', 'errors', 'dmesg-clean']);
+    for (const fs of ['ext3', 'xfs']) {
+      for (const s of ['freeze-thaw', 'errors']) {
+        expect(r.by(fs, s).status, r.table).toBe('fail');
+        expect(r.by(fs, s).observed).toBe('the kernel reported an oops before any scenario (while the kernel booted): BUG: unable to handle kernel NULL pointer dereference at 0000000000000000');
+      }
+      expect(r.by(fs, 'dmesg-clean').status, r.table).toBe('fail');
+    }
+    // panic=1 ends the guest a second after the panic (2.6.27 ignores panic=-1), and nothing is run again
+    expect(r.boots.map((b) => [b.name, b.end])).toEqual([['ext3', 'panic'], ['xfs', 'panic']]);
     expect(liveCount()).toBe(0);
   }, 600_000);
 });

@@ -8,7 +8,7 @@ import { flavorOf, forFlavor, MANIFEST_SCHEMA, mergeManifest, resolveManifest, t
 import { loadRevision, manifestOf } from '../../src/pipeline/revision.ts';
 import { GUEST_MS, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from '../../src/scenarios/catalogue.ts';
 import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '../../src/scenarios/dmesg.ts';
-import { combineDmesg, guestAppend, guestScenarios, kernelStopped, resultsOf, smpAppend } from '../../src/scenarios/run-scenarios.ts';
+import { combineDmesg, guestAppend, guestScenarios, kernelStopped, notRunYet, resultsOf, smpAppend } from '../../src/scenarios/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
 import { sysrqKeys } from '../../src/vm/qmp.ts';
 import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
@@ -179,6 +179,21 @@ describe('what ended a guest in a scenario: the kernel, or the rig', () => {
     expect(second).toMatchObject({ status: 'error' });
     expect(second!.console).toBeUndefined();
     expect(sysrqKeys('t')).toEqual({ keys: [{ type: 'qcode', data: 'alt' }, { type: 'qcode', data: 'sysrq' }, { type: 'qcode', data: 't' }] });
+  });
+
+  it('blames the kernel for every scenario when it oopsed before the first one (a real boot that died in init_ext3_fs), so nothing is run again', () => {
+    const c = { ...consoleFixture('bad-oops-at-boot-ext3.log.gz'), end: 'panic' as const };
+    const rs = resultsOf('bad-oops-at-boot', generic, 'ext3', ['freeze-thaw', 'errors'], c);
+    for (const r of rs) {
+      expect(r).toMatchObject({ status: 'fail', observed: 'the kernel reported an oops before any scenario (while the kernel booted): BUG: unable to handle kernel NULL pointer dereference at 0000000000000000' });
+      expect(r.console!.join('\n')).toMatch(/RIP {2}\[<[0-9a-f]+>\] init_ext3_fs/);
+      expect(notRunYet(r)).toBe(false);
+    }
+    // the helper (init) dying on its own is the rig's: the same boot without the kernel's oops is no evidence
+    const cut = c.lines.findIndex((l) => /BUG: unable to handle/.test(l));
+    const text = [...c.lines.slice(0, cut), 'Kernel panic - not syncing: Attempted to kill init!'].join('\n');
+    const own = { ...parseConsole(text), lines: text.split('\n'), end: 'panic' as const };
+    expect(resultsOf('g', generic, 'ext3', ['freeze-thaw'], own)[0]).toMatchObject({ status: 'error', observed: 'not run: the guest ended (panic) before it' });
   });
 });
 
