@@ -1,6 +1,7 @@
 import { open, rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { infraError } from '../errors.ts';
+import { shellLine, shellQuote } from '../util/shell.ts';
 
 export type FsName = 'ext3' | 'xfs';
 
@@ -105,6 +106,17 @@ export function guestDisks(scenarios: readonly string[], fs: FsName, dir: string
     disks.push(...own);
   }
   return starts.length ? { disks, param: `freeze_rig.disks=${starts.join(',')}` } : { disks };
+}
+
+/**
+ * A reproducer's line that makes a disk again if the run deleted it (the
+ * image of a guest whose scenarios all passed, a scenario's own disk): the
+ * same size, and the same mkfs when fs is given. Pure.
+ */
+export function remakeDiskLine(file: string, mib: number, fs?: FsName): string {
+  const env = fs ? Object.entries(mkfsEnv(fs, mib)).map(([k, v]) => `${k}=${v}`) : [];
+  const make = [`truncate -s ${mib}M ${shellQuote(file)}`, ...(fs ? [shellLine(['env', ...env, ...mkfsArgs(fs, file)])] : [])];
+  return `[ -e ${shellQuote(file)} ] || { ${make.join(' && ')}; }`;
 }
 
 /** A sparse image of zeros (a COW disk, an export disk). */

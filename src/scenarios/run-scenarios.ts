@@ -5,7 +5,7 @@ import type { BuildRecord } from '../kbuild/build-kernel.ts';
 import { shellLine } from '../util/shell.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
-import { FILESYSTEMS, guestDisks, makeBlank, makeImage, type FsName } from '../guest/disk-images.ts';
+import { FILESYSTEMS, guestDisks, IMAGE_MIB, makeBlank, makeImage, remakeDiskLine, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
 import { chooseAccel, kvmProven, type AccelChoice } from '../vm/accel.ts';
@@ -317,6 +317,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
       log: join(dir, `${name}-console.log`),
       reproducer: join(dir, `${name}-reproducer.sh`),
+      // fresh disks where the run deleted them: a passing guest's image, the scenarios' own disks
+      reproducerSetup: [remakeDiskLine(image, IMAGE_MIB[fs], fs), ...extra.map((d) => remakeDiskLine(d.file, d.mib, d.mkfs ? fs : undefined))],
       signal: stopped.signal,
       onEvent: (e) => {
         asks.seen();
@@ -382,6 +384,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
     );
     const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
+    // a guest whose scenarios all passed leaves no image (64-320 MiB each; its reproducer makes a fresh one); a failure's image is evidence
+    if ([...results, ...(dmesg ? [dmesg] : [])].every((x) => x.status === 'pass' || x.status === 'skip')) await rm(image, { force: true });
     return { boot, results, dmesg };
   };
   const perVm = await Promise.all(plan.map(runGuest));

@@ -12,7 +12,7 @@ export const shellLine = (argv: string[]) => argv.map(shellQuote).join(' ');
  * it starts (tuxmake's way), so a step that is killed still says how to run
  * it again. Pure.
  */
-export function reproducerScript(about: string[], argv: string[], env: Record<string, string> = {}): string {
+export function reproducerScript(about: string[], argv: string[], env: Record<string, string> = {}, before: string[] = []): string {
   const assigns = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
-  return ['#!/bin/sh', ...about.map((l) => `# ${l}`), 'set -e', `exec ${assigns ? `env ${assigns}` : ''}${shellLine(argv)}`, ''].join('\n');
+  return ['#!/bin/sh', ...about.map((l) => `# ${l}`), 'set -e', ...before, `exec ${assigns ? `env ${assigns}` : ''}${shellLine(argv)}`, ''].join('\n');
 }

@@ -68,6 +68,8 @@ export interface RunVmOptions {
   onSilent?: () => Promise<unknown>;
   /** write the QEMU command line here as a script before QEMU starts */
   reproducer?: string;
+  /** shell lines the reproducer runs first (e.g. making deleted disks again) */
+  reproducerSetup?: string[];
 }
 
 /** How often the console file is read while the guest runs. */
@@ -85,7 +87,7 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   const byHand = [bin, ...qemuArgs(o.spec)];
   if (o.reproducer) {
     const about = ['freeze-rig: this guest, booted again by hand (its console on stdout; the rig\'s host side, which answers its asks, is not here)'];
-    await writeFile(o.reproducer, reproducerScript(about, byHand), { mode: 0o755 });
+    await writeFile(o.reproducer, reproducerScript(about, byHand, {}, o.reproducerSetup), { mode: 0o755 });
   }
   const state: ParsedConsole = { events: [], problems: [], malformed: [] };
   const lines: string[] = [];

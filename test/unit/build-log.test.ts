@@ -113,6 +113,7 @@ describe('make command lines', () => {
   it('writes reproducer.sh: what runs, with why as comments, one exec line', () => {
     expect(reproducerScript(['the build of v2'], ['make', '-C', '/b', 'CC=gcc -fno-pie'])).toBe("#!/bin/sh\n# the build of v2\nset -e\nexec make -C /b 'CC=gcc -fno-pie'\n");
     expect(reproducerScript([], ['qemu'], { A: 'x y' })).toBe("#!/bin/sh\nset -e\nexec env A='x y' qemu\n");
+    expect(reproducerScript([], ['qemu'], {}, ['[ -e a ] || truncate -s 1M a'])).toBe('#!/bin/sh\nset -e\n[ -e a ] || truncate -s 1M a\nexec qemu\n');
   });
 
   it('quotes a reproducer for the shell', () => {

@@ -11,7 +11,7 @@ import { expectedFor, heldLocks, judgeDmesg, lockdepState, scenarioAt } from '..
 import { combineDmesg, guestAppend, guestScenarios, kernelStopped, notRunYet, resultsOf, smpAppend } from '../../src/scenarios/run-scenarios.ts';
 import { parseConsole } from '../../src/vm/console.ts';
 import { sysrqKeys } from '../../src/vm/qmp.ts';
-import { fsckArgs, mkfsArgs } from '../../src/guest/disk-images.ts';
+import { fsckArgs, mkfsArgs, remakeDiskLine } from '../../src/guest/disk-images.ts';
 import { ERRNO, outcomeOf } from '../../src/scenarios/errno.ts';
 import { repoPath } from '../../src/paths.ts';
 import { RigError } from '../../src/errors.ts';
@@ -628,6 +628,12 @@ describe('the guest command line and disk commands, as data', () => {
     expect(mkfsArgs('ext3', 'e.img')).toEqual(['mkfs.ext3', '-F', '-q', 'e.img']);
     expect(fsckArgs('ext3', 'e.img')).toEqual(['e2fsck', '-fn', 'e.img']);
     expect(fsckArgs('xfs', 'x.img')).toEqual(['xfs_repair', '-n', 'x.img']);
+  });
+
+  it("writes a reproducer's lines that make a deleted disk again: the same size, the same mkfs and its environment", () => {
+    expect(remakeDiskLine('/r/ext3 1.img', 64, 'ext3')).toBe("[ -e '/r/ext3 1.img' ] || { truncate -s 64M '/r/ext3 1.img' && env TZ=UTC mkfs.ext3 -F -q '/r/ext3 1.img'; }");
+    expect(remakeDiskLine('/r/x.img', 128, 'xfs')).toBe(`[ -e /r/x.img ] || { truncate -s 128M /r/x.img && env TZ=UTC TEST_DIR=/nonexistent TEST_DEV=/nonexistent QA_CHECK_FS=1 ${mkfsArgs('xfs', '/r/x.img').join(' ')}; }`);
+    expect(remakeDiskLine('/r/cow.img', 128)).toBe('[ -e /r/cow.img ] || { truncate -s 128M /r/cow.img; }');
   });
 });
 
