@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cpusOf } from '../config/fragments.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
-import { shellLine } from '../util/shell.ts';
+import { shellQuote } from '../util/shell.ts';
 import { prepareGuestKit, type GuestKit } from '../guest/guest-kit.ts';
 import { buildInitramfs } from '../guest/initramfs.ts';
 import { FILESYSTEMS, guestDisks, IMAGE_MIB, makeBlank, makeImage, remakeDiskLine, type FsName } from '../guest/disk-images.ts';
@@ -33,6 +33,7 @@ export interface BootRecord {
   seconds: number;
   end: string;
   console: string;
+  /** how to boot this guest again by hand: sh its reproducer script (which makes deleted disks first) */
   reproducer: string;
   problems: { kind: string; text: string }[];
   /** guest milliseconds per scenario, from the guest's own clock */
@@ -283,6 +284,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   };
   const plan = filesystems.flatMap((fs) => guestsFor(fs, guestScenarios(fs, manifest, selected), fs));
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
+  const reproducerOf = (name: string) => join(dir, `${name}-reproducer.sh`);
   const runGuest = async ({ fs, scenarios, name, first }: { fs: FsName; scenarios: ScenarioId[]; name: string; first: boolean }) => {
     const image = join(dir, `${name}.img`);
     await makeImage(fs, image);
@@ -316,7 +318,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     const r = await runVm({
       spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
       log: join(dir, `${name}-console.log`),
-      reproducer: join(dir, `${name}-reproducer.sh`),
+      reproducer: reproducerOf(name),
       // fresh disks where the run deleted them: a passing guest's image, the scenarios' own disks
       reproducerSetup: [remakeDiskLine(image, IMAGE_MIB[fs], fs), ...extra.map((d) => remakeDiskLine(d.file, d.mib, d.mkfs ? fs : undefined))],
       signal: stopped.signal,
@@ -371,7 +373,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       seconds: r.seconds,
       end: r.end,
       console: basename(r.log),
-      reproducer: shellLine(r.argv),
+      // the script, not QEMU's line: it makes the disks the run deleted first
+      reproducer: `sh ${shellQuote(reproducerOf(name))}`,
       problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
       scenarioMs,
       fsck: check,
