@@ -354,6 +354,7 @@ struct workload {
 	int status;
 	int done;		/* reaped, status set */
 	pid_t collector;
+	int collected;		/* collector reaped */
 	struct output *out;	/* shared with the collector */
 };
 
@@ -419,6 +420,15 @@ static int start_user_workload(int n, struct workload *w)
 		return 0;
 	}
 	w->pid = fork();
+	if (w->pid < 0) {
+		emit("{\"event\":\"error\",\"what\":\"workload-%d fork\",\"errno\":%d}", n, errno);
+		kill(w->collector, SIGKILL);
+		waitpid(w->collector, NULL, 0);
+		close(out[0]);
+		close(out[1]);
+		w->pid = 0;
+		return 0;
+	}
 	if (w->pid == 0) {
 		setpgid(0, 0);
 		/* its output is not ours: keep the console for result lines */
@@ -441,9 +451,8 @@ static int start_user_workload(int n, struct workload *w)
 }
 
 /*
- * Waits for workload n's collector (bounded: a child that escaped the
- * process group may hold the pipe open), then emits the last
- * WORKLOAD_OUTPUT_LINES lines of its output for the host to keep and quote.
+ * Emits the last WORKLOAD_OUTPUT_LINES lines of workload n's output (its
+ * collector reaped) for the host to keep and quote.
  */
 static void emit_workload_output(int n, struct workload *w)
 {
@@ -451,13 +460,8 @@ static void emit_workload_output(int n, struct workload *w)
 	struct output *o = w->out;
 	long len, k;
 	int lines = 0;
-	double t;
 	char *p, *line;
 
-	for (t = now_ms(); waitpid(w->collector, NULL, WNOHANG) == 0 && now_ms() - t < 1000; sleep_ms(20))
-		;
-	if (kill(w->collector, SIGKILL) == 0)
-		waitpid(w->collector, NULL, 0);
 	len = o->bytes < OUT_TAIL ? o->bytes : OUT_TAIL;
 	for (k = 0; k < len; k++)
 		buf[k] = o->tail[(o->bytes - len + k) % OUT_TAIL];
@@ -491,22 +495,36 @@ static int workloads_running(struct workload *w)
 	return running;
 }
 
+/* 1 if pgrp is the process group of one of the workloads. */
+static int workload_group(const struct workload *w, int pgrp)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKLOADS; i++)
+		if (w[i].pid > 0 && w[i].pid == pgrp)
+			return 1;
+	return 0;
+}
+
 /*
- * How many members of process group pgid are still alive (not zombies).
+ * How many processes of the workloads' process groups are still alive.
  * A killed workload's children are reparented to PID 1, not to this
  * scenario's process, so waitpid() here cannot see them die; /proc can.
- * A task closes its files and drops its cwd before it becomes a zombie, so
- * once none is alive none holds the fs.
+ * A zombie is gone, unless other threads of it still run (a leader that
+ * called pthread_exit shows Z): they share its files and cwd. A process
+ * closes its files and drops its cwd before it becomes a zombie, so once
+ * none is alive none holds the fs.
  */
-static int group_alive(pid_t pgid)
+static int groups_alive(const struct workload *w)
 {
 	DIR *procs = opendir("/proc");
 	struct dirent *p;
 	int alive = 0;
 
 	while (procs && (p = readdir(procs))) {
-		char path[288], stat[256], *end, state;
+		char path[288], stat[512], *end, state;
 		int fd, pgrp;
+		long threads = 1;
 		ssize_t n;
 
 		if (atoi(p->d_name) <= 0)
@@ -518,15 +536,30 @@ static int group_alive(pid_t pgid)
 		n = read(fd, stat, sizeof(stat) - 1);
 		close(fd);
 		stat[n > 0 ? n : 0] = '\0';
-		/* "pid (comm) state ppid pgrp ...": comm may hold spaces or ')' */
+		/* "pid (comm) state ppid pgrp ... num_threads (field 20)": comm may hold spaces or ')' */
 		end = strrchr(stat, ')');
-		if (end && sscanf(end + 1, " %c %*d %d", &state, &pgrp) == 2 &&
-		    pgrp == pgid && state != 'Z' && state != 'X')
+		if (!end || sscanf(end + 1, " %c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+				   &state, &pgrp, &threads) < 2)
+			continue;
+		if (workload_group(w, pgrp) && ((state != 'Z' && state != 'X') || threads > 1))
 			alive++;
 	}
 	if (procs)
 		closedir(procs);
 	return alive;
+}
+
+/* 1 while any workload's output collector still reads (reaping those that ended). */
+static int collectors_running(struct workload *w)
+{
+	int i, running = 0;
+
+	for (i = 0; i < MAX_WORKLOADS; i++) {
+		if (w[i].pid > 0 && !w[i].collected)
+			w[i].collected = waitpid(w[i].collector, NULL, WNOHANG) == w[i].collector;
+		running |= w[i].pid > 0 && !w[i].collected;
+	}
+	return running;
 }
 
 /*
@@ -551,21 +584,31 @@ static void stop_user_workloads(struct workload *w, double started)
 		}
 	for (t = now_ms(); workloads_running(w) && now_ms() - t < 1000; sleep_ms(20))
 		;
+	/*
+	 * Every group at once, then one deadline for all: leaders reaped, the
+	 * rest dead. SIGKILL again each round, for a child forked after the
+	 * first.
+	 */
+	for (t = now_ms(); now_ms() - t < 5000; sleep_ms(20)) {
+		for (i = 0; i < MAX_WORKLOADS; i++)
+			if (w[i].pid > 0)
+				kill(-w[i].pid, SIGKILL);
+		if (!workloads_running(w) && !groups_alive(w))
+			break;
+	}
+	/* the output: a collector ends when the last writer closes its pipe; one that escaped the group may never */
+	for (t = now_ms(); collectors_running(w) && now_ms() - t < 1000; sleep_ms(20))
+		;
 	for (i = 0; i < MAX_WORKLOADS; i++) {
 		if (w[i].pid <= 0)
 			continue;
-		if (!w[i].done) {
-			kill(-w[i].pid, SIGKILL);
-			waitpid(w[i].pid, &w[i].status, 0);
+		if (!w[i].collected) {
+			kill(w[i].collector, SIGKILL);
+			waitpid(w[i].collector, NULL, 0);
 		}
-		checkv("workload-exited", WIFEXITED(w[i].status) ? WEXITSTATUS(w[i].status) : -WTERMSIG(w[i].status), 0, now_ms() - started, killed[i]);
-		/*
-		 * Its group's survivors: killed, and waited for until none is
-		 * alive. PID 1 reaps them (run_one) after the scenario.
-		 */
-		kill(-w[i].pid, SIGKILL);
-		for (t = now_ms(); group_alive(w[i].pid) && now_ms() - t < 5000; sleep_ms(20))
-			;
+		/* a leader still not reaped is stuck dying from the SIGKILL it was sent */
+		checkv("workload-exited", !w[i].done ? -SIGKILL : WIFEXITED(w[i].status) ? WEXITSTATUS(w[i].status) : -WTERMSIG(w[i].status),
+		       0, now_ms() - started, killed[i]);
 		emit_workload_output(i, &w[i]);
 	}
 }

@@ -407,6 +407,9 @@ const JUDGES: Record<Exclude<ScenarioId, 'dmesg-clean'>, Judge> = {
     f.yes('workers-finished', 'the load did not stop within 10 s of the last thaw');
     // one per user workload, in order; killed at its bound, as the rig says it will, is no one's failure
     const ws = f.all('workload-exited');
+    const sent = f.get('host-workloads')?.v ?? 0;
+    // a workload the guest could not start (fork, pipe) is the rig's problem: nothing was run
+    if (ws.length < sent) f.missed(`${sent - ws.length} of the ${sent} user workload(s) never ran in the guest`);
     const which = (i: number) => (ws.length > 1 ? `the user workload ${i}` : 'the user workload');
     ws.forEach((w, i) => {
       if (w.v !== 1 && w.ret > 0) f.problem(`${which(i)} exited ${w.ret}`);

@@ -358,6 +358,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     await Promise.all(workloadOutput(fs, r.events).map((lines, i) => lines?.length && writeFile(join(dir, `${name}-workload-${i}.out`), `${lines.join('\n')}\n`)));
     const hostChecks: Check[] = [
       { fs, scenario: 'freeze-under-load', name: 'host-fsck', ret: check.exitCode, errno: 0, ms: 0, ...(notUnmounted ? { note: notUnmounted } : {}) },
+      // how many user workloads the guest was given: each must report how it ended
+      { fs, scenario: 'freeze-under-load', name: 'host-workloads', ret: 0, errno: 0, ms: 0, v: (opts.workloads ?? []).length },
       ...(await backup.checks(disks)),
       ...asks.records.map((a) => ({ fs, scenario: a.scenario, name: `host-ask-${a.what}-${a.label}`, ret: a.ok ? 0 : -1, errno: 0, ms: a.ms, note: a.text })),
     ];

@@ -55,6 +55,14 @@ describe('judging freeze-under-load with a user workload', () => {
     expect(judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(9), ...rest, c('host-fsck', 0)]).observed).toMatch(/^9 freezes and 9 thaws reported, expected 10 or more/);
   });
 
+  it('calls a workload the guest never started (fork or pipe failed) an error of the rig, not a pass without it', () => {
+    const sent = (n: number) => c('host-workloads', 0, 0, n);
+    expect(judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(10), ...rest, c('host-fsck', 0), sent(1)])).toMatchObject({ status: 'error', observed: 'the rig did not get there: 1 of the 1 user workload(s) never ran in the guest' });
+    expect(judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(24), ...rest, c('workload-exited', -9, 16100, 1), c('host-fsck', 0), sent(2)]).status).toBe('error');
+    expect(judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(24), ...rest, c('workload-exited', -9, 16100, 1), c('host-fsck', 0), sent(1)]).status).toBe('pass');
+    expect(judge('g', v3, 'ext3', 'freeze-under-load', [...cycles(10), ...rest, c('host-fsck', 0), sent(0)]).status).toBe('pass');
+  });
+
   it('calls an image the guest could not unmount an error of the rig, naming who held it, and does not blame the kernel for its fsck', () => {
     const events = [
       { line: 1, data: { event: 'busy', pid: 231, comm: 'outlive' } },
