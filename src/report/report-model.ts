@@ -108,7 +108,8 @@ export function buildReport(input: ReportInput): Report {
   }));
   const results: ReportResult[] = input.runs.flatMap((r) =>
     r.results.map((x) => {
-      const boot = r.boots.find((b) => b.fs === x.fs && b.scenarios.includes(x.scenario)) ?? r.boots.find((b) => b.fs === x.fs);
+      // the last guest that ran it: a fresh guest's result (fs-again) is the one that stands
+      const boot = [...r.boots].reverse().find((b) => b.fs === x.fs && b.scenarios.includes(x.scenario)) ?? r.boots.find((b) => b.fs === x.fs);
       return x.status === 'fail' || x.status === 'error' ? { ...x, ...(boot ? { reproducer: boot.reproducer } : {}) } : x;
     }),
   );

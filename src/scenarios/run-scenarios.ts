@@ -166,8 +166,9 @@ export function resultsOf(revision: string, manifest: Manifest, fs: FsName, sele
   const expected = manifest.filesystems[fs]?.dmesg?.expected ?? [];
   let stoppedIn: string | undefined;
   let silentShown = false;
-  // the kernel stopped before any scenario started (at boot, or in the helper's first mount): evidence about the kernel for each
-  const beforeAny = started.size ? undefined : r.problems.find((p) => kernelStopped(p, r.end) && !expectedFor(p, r.lines, expected));
+  // the kernel oopsed or hit a BUG before any scenario started (at boot, or in the helper's first mount): evidence about the
+  // kernel for each. Not a panic alone (no init, no root fs: the rig's initramfs) nor a soft lockup (a guest starved at boot)
+  const beforeAny = started.size ? undefined : r.problems.find((p) => (p.kind === 'oops' || p.kind === 'bug') && !expectedFor(p, r.lines, expected));
   const helperUp = r.events.some((e) => e.data.event === 'hello');
   return selected.map((s): ScenarioResult => {
     const base = { revision, fs, scenario: s, metrics: {} };
@@ -389,8 +390,10 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
     );
     const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
-    // a guest whose scenarios all passed leaves no image (64-320 MiB each; its reproducer makes a fresh one); a failure's image is evidence
-    if ([...results, ...(dmesg ? [dmesg] : [])].every((x) => x.status === 'pass' || x.status === 'skip')) await rm(image, { force: true });
+    // a guest whose scenarios all passed, that powered off with its image unmounted and clean and said nothing alarming, leaves no
+    // image (64-320 MiB each; its reproducer makes a fresh one); any other image is evidence
+    const clean = r.end === 'poweroff' && check.exitCode === 0 && !notUnmounted && !r.problems.some((p) => kernelStopped(p, r.end));
+    if (clean && [...results, ...(dmesg ? [dmesg] : [])].every((x) => x.status === 'pass' || x.status === 'skip')) await rm(image, { force: true });
     return { boot, results, dmesg };
   };
   const perVm = await Promise.all(plan.map(runGuest));

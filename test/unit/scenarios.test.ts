@@ -194,6 +194,9 @@ describe('what ended a guest in a scenario: the kernel, or the rig', () => {
     const text = [...c.lines.slice(0, cut), 'Kernel panic - not syncing: Attempted to kill init!'].join('\n');
     const own = { ...parseConsole(text), lines: text.split('\n'), end: 'panic' as const };
     expect(resultsOf('g', generic, 'ext3', ['freeze-thaw'], own)[0]).toMatchObject({ status: 'error', observed: 'not run: the guest ended (panic) before it' });
+    // so is a panic alone: no root fs is the rig's initramfs, not the series
+    const noRoot = [...c.lines.slice(0, cut), 'Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)'].join('\n');
+    expect(resultsOf('g', generic, 'ext3', ['freeze-thaw'], { ...parseConsole(noRoot), lines: noRoot.split('\n'), end: 'panic' as const })[0]).toMatchObject({ status: 'error' });
   });
 });
 
