@@ -390,10 +390,12 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
     );
     const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
-    // a guest whose scenarios all passed, that powered off with its image unmounted and clean and said nothing alarming, leaves no
-    // image (64-320 MiB each; its reproducer makes a fresh one); any other image is evidence
+    // a guest whose scenarios all passed (or failed as a known issue of the manifest says), that powered off with its image
+    // unmounted and clean and no kernel report that stopped it, leaves no image (64-320 MiB each; its reproducer makes a fresh
+    // one); any other image is evidence
     const clean = r.end === 'poweroff' && check.exitCode === 0 && !notUnmounted && !r.problems.some((p) => kernelStopped(p, r.end));
-    if (clean && [...results, ...(dmesg ? [dmesg] : [])].every((x) => x.status === 'pass' || x.status === 'skip')) await rm(image, { force: true });
+    const expected = (x: ScenarioResult) => x.status === 'pass' || x.status === 'skip' || (x.status === 'fail' && x.known !== undefined);
+    if (clean && withKnownIssues(manifest, [...results, ...(dmesg ? [dmesg] : [])]).every(expected)) await rm(image, { force: true });
     return { boot, results, dmesg };
   };
   const perVm = await Promise.all(plan.map(runGuest));
