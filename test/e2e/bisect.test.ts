@@ -62,7 +62,10 @@ describe.skipIf(!source)('which patch: per-patch runs and bisect, on real kernel
     expect(r.exitCode, r.all).toBe(1);
     expect(r.all).toMatch(/error: reads-proceed: first bad patch: 3\/6 bad-middle-atime-waits\/0001-known-bad-touch-atime-waits-for-thaw\.patch; after 2\/6 it met the manifest 8 time\(s\)/);
     expect(r.all).toMatch(/its first failure: (ext3|xfs) reads-proceed: read took \d+(\.\d+)? ms while frozen/);
-    expect(r.all).toMatch(/reproduce: qemu-system-x86_64 /);
+    // the reproducer is the guest's script, which makes the disks the run deleted first, then runs QEMU
+    const repro = /reproduce: sh (\S+-reproducer\.sh)/.exec(r.all);
+    expect(repro, r.all).not.toBeNull();
+    expect(await readFile(repro![1]!, 'utf8')).toMatch(/\nexec qemu-system-x86_64 /);
     const o = JSON.parse(await readFile(join(dir, 'bisect.json'), 'utf8')) as BisectOutcome;
     expect(o.culprit?.k).toBe(3);
     expect(o.probes.find((p) => p.k === 2)).toMatchObject({ verdict: 'good', runs: 8 });
