@@ -227,8 +227,9 @@ static void report_busy(const char *dir)
 	struct dirent *p;
 
 	while (procs && (p = readdir(procs))) {
-		char path[288], comm[64] = "";
-		int pid = atoi(p->d_name), holds, fd;
+		char path[288];
+		struct proc_stat ps;
+		int pid = atoi(p->d_name), holds;
 		DIR *fds;
 		struct dirent *f;
 
@@ -246,21 +247,9 @@ static void report_busy(const char *dir)
 			closedir(fds);
 		if (!holds)
 			continue;
-		/* "pid (comm) state ...": 2.6.27 has no /proc/<pid>/comm */
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fd = open(path, O_RDONLY);
-		if (fd >= 0) {
-			char stat[128], *open_p, *close_p;
-			ssize_t n = read(fd, stat, sizeof(stat) - 1);
-
-			stat[n > 0 ? n : 0] = '\0';
-			open_p = strchr(stat, '(');
-			close_p = strrchr(stat, ')');
-			if (open_p && close_p > open_p && close_p - open_p - 1 < (long)sizeof(comm))
-				snprintf(comm, sizeof(comm), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
-			close(fd);
-		}
-		emit("{\"event\":\"busy\",\"pid\":%d,\"comm\":\"%s\"}", pid, comm);
+		if (proc_stat(p->d_name, &ps) < 0)
+			ps.comm[0] = '\0';
+		emit("{\"event\":\"busy\",\"pid\":%d,\"comm\":\"%s\"}", pid, ps.comm);
 	}
 	if (procs)
 		closedir(procs);

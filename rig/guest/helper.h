@@ -96,6 +96,14 @@ int write_file(const char *path, const char *data);	/* create + fsync */
 int file_equals(const char *path, const char *data);
 int append_fsync_within(const char *path, int ms);	/* 1 if it returned ok in time */
 int append_fsync_outcome(const char *path, int ms, int *err);	/* 0, -1 and *err, or 1: blocked */
+/* What /proc/<pid>/stat says of a process (2.6.27 has no /proc/<pid>/comm). */
+struct proc_stat {
+	char comm[64];
+	char state;		/* R, S, D, Z, ... */
+	int pgrp;
+	long threads;
+};
+int proc_stat(const char *pid, struct proc_stat *ps);	/* 0, or -1: gone or unreadable */
 
 /* ---- host.c ---- */
 extern int ask_timeout_ms;		/* how long an ask waits for the host */

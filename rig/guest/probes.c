@@ -228,3 +228,32 @@ int append_fsync_within(const char *path, int ms)
 
 	return append_fsync_outcome(path, ms, &err) == 0;
 }
+
+/*
+ * "pid (comm) state ppid pgrp ... num_threads" (field 20). comm may hold
+ * spaces or ')': it ends at the last ')'.
+ */
+int proc_stat(const char *pid, struct proc_stat *ps)
+{
+	char path[288], stat[512], *open_p, *close_p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	stat[n > 0 ? n : 0] = '\0';
+	open_p = strchr(stat, '(');
+	close_p = strrchr(stat, ')');
+	if (!open_p || close_p <= open_p)
+		return -1;
+	snprintf(ps->comm, sizeof(ps->comm), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
+	ps->threads = 1;
+	if (sscanf(close_p + 1, " %c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+		   &ps->state, &ps->pgrp, &ps->threads) < 2)
+		return -1;
+	return 0;
+}

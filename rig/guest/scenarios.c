@@ -482,16 +482,21 @@ static void emit_workload_output(int n, struct workload *w)
 	}
 }
 
+/* 1 while child pid (0: none) has not been reaped yet; reaps it once it ended. */
+static int unreaped(pid_t pid, int *reaped, int *status)
+{
+	if (pid > 0 && !*reaped)
+		*reaped = waitpid(pid, status, WNOHANG) == pid;
+	return pid > 0 && !*reaped;
+}
+
 /* 1 while any workload runs (reaping those that ended). */
 static int workloads_running(struct workload *w)
 {
 	int i, running = 0;
 
-	for (i = 0; i < MAX_WORKLOADS; i++) {
-		if (w[i].pid > 0 && !w[i].done)
-			w[i].done = waitpid(w[i].pid, &w[i].status, WNOHANG) == w[i].pid;
-		running |= w[i].pid > 0 && !w[i].done;
-	}
+	for (i = 0; i < MAX_WORKLOADS; i++)
+		running |= unreaped(w[i].pid, &w[i].done, &w[i].status);
 	return running;
 }
 
@@ -522,26 +527,10 @@ static int groups_alive(const struct workload *w)
 	int alive = 0;
 
 	while (procs && (p = readdir(procs))) {
-		char path[288], stat[512], *end, state;
-		int fd, pgrp;
-		long threads = 1;
-		ssize_t n;
+		struct proc_stat ps;
 
-		if (atoi(p->d_name) <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", p->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		n = read(fd, stat, sizeof(stat) - 1);
-		close(fd);
-		stat[n > 0 ? n : 0] = '\0';
-		/* "pid (comm) state ppid pgrp ... num_threads (field 20)": comm may hold spaces or ')' */
-		end = strrchr(stat, ')');
-		if (!end || sscanf(end + 1, " %c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
-				   &state, &pgrp, &threads) < 2)
-			continue;
-		if (workload_group(w, pgrp) && ((state != 'Z' && state != 'X') || threads > 1))
+		if (atoi(p->d_name) > 0 && proc_stat(p->d_name, &ps) == 0 && workload_group(w, ps.pgrp) &&
+		    ((ps.state != 'Z' && ps.state != 'X') || ps.threads > 1))
 			alive++;
 	}
 	if (procs)
@@ -552,13 +541,10 @@ static int groups_alive(const struct workload *w)
 /* 1 while any workload's output collector still reads (reaping those that ended). */
 static int collectors_running(struct workload *w)
 {
-	int i, running = 0;
+	int i, running = 0, status;
 
-	for (i = 0; i < MAX_WORKLOADS; i++) {
-		if (w[i].pid > 0 && !w[i].collected)
-			w[i].collected = waitpid(w[i].collector, NULL, WNOHANG) == w[i].collector;
-		running |= w[i].pid > 0 && !w[i].collected;
-	}
+	for (i = 0; i < MAX_WORKLOADS; i++)
+		running |= unreaped(w[i].pid > 0 ? w[i].collector : 0, &w[i].collected, &status);
 	return running;
 }
 
