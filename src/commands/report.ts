@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { mergeReports } from '../report/merge.ts';
-import { readReport } from '../report/read-report.ts';
+import { readReport, unfinishedRun } from '../report/read-report.ts';
 import { countsLine, finishReport } from '../report/report-model.ts';
 import { verdictOf } from '../scenarios/judge.ts';
 import { writeReport } from '../report/write-report.ts';
@@ -62,7 +62,11 @@ export function registerReport(program: Command): void {
     .argument('<run>', 'report.json or its run directory')
     .action(async (path: string) => {
       const { figures: _f, comparison: _c, ...rest } = await readReport(path);
-      await writeReport(runDirOf(path), finishReport(rest));
+      // a run killed without a word left what it wrote after its last finished revision: said, and kept in the report
+      const left = await unfinishedRun(runDirOf(path));
+      if (left) say(`note: ${left.text}; rendering the ${rest.revisions.length} revision(s) it finished`);
+      const killed = left && !left.alive && !rest.interrupted ? { complete: false, interrupted: { signal: 'SIGKILL (the process died without a word)', during: left.during } } : {};
+      await writeReport(runDirOf(path), finishReport({ ...rest, ...killed }));
       say(`rendered ${join(runDirOf(path), 'report.html')}`);
     });
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { leashedGroup } from '../util/leash.ts';
 import { expectationError, infraError } from '../errors.ts';
 import { makeArgs } from './make-command.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -47,7 +48,8 @@ export async function configureKernel(
   await mkdir(outDir, { recursive: true });
   await rm(stampFile(outDir), { force: true });
   const make = async (targets: string[], input?: string) => {
-    const r = await execa('make', makeArgs({ srcDir: tree.dir, outDir, targets, jobs }), { input, all: true, reject: false });
+    const leash = leashedGroup('make', makeArgs({ srcDir: tree.dir, outDir, targets, jobs }));
+    const r = await execa(leash.file, leash.args, { detached: leash.detached, input, all: true, reject: false });
     log(r.all ?? '');
     if (r.exitCode !== 0) {
       throw infraError(`make ${targets.join(' ')} failed in ${tree.dir}`, { details: (r.all ?? '').split('\n').slice(-15) });

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, rm, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { leashedGroup } from '../util/leash.ts';
 import { expectationError, infraError } from '../errors.ts';
 import type { CacheLayout } from '../paths.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
@@ -223,7 +224,9 @@ export async function buildKernel(o: BuildOptions): Promise<BuildRecord> {
     await rm(statsLog, { force: true });
     const env = ccache ? CCACHE_ENV(o.layout.root, statsLog) : {};
     // nice 19: a run builds the next revision while guests run (see pipeline/run.ts); alone, it costs nothing
-    const child = execa('nice', ['-n', '19', 'make', ...argv], { all: true, reject: false, buffer: false, env, lines: false });
+    // leashed with its compiler jobs: a rig killed with SIGKILL leaves no make or gcc running
+    const leash = leashedGroup('nice', ['-n', '19', 'make', ...argv]);
+    const child = execa(leash.file, leash.args, { detached: leash.detached, all: true, reject: false, buffer: false, env, lines: false });
     let pending = '';
     child.all!.on('data', (d: Buffer) => {
       const text = pending + d.toString();

@@ -26,6 +26,7 @@ export const TOOLS: ToolSpec[] = [
   { name: 'bzip2', debian: 'bzip2', why: 'imports .tar.bz2 sources', versionArgs: ['--help'] },
   { name: 'musl-gcc', debian: 'musl-tools', why: 'builds the static guest helper (glibc static binaries say "kernel too old")', versionArgs: ['--version'] },
   { name: 'qemu-system-x86_64', debian: 'qemu-system-x86', why: 'boots the kernel', versionArgs: ['--version'] },
+  { name: 'setpriv', debian: 'util-linux', why: 'ties QEMU and make to the rig: they die with it, even when it is killed with SIGKILL', versionArgs: ['--version'] },
   { name: 'qemu-img', debian: 'qemu-utils', why: 'creates sparse disk images', versionArgs: ['--version'] },
   { name: 'mkfs.ext3', debian: 'e2fsprogs', why: 'makes the ext3 test image', versionArgs: ['-V'] },
   { name: 'e2fsck', debian: 'e2fsprogs', why: 'checks the ext3 image after a run', versionArgs: ['-V'] },

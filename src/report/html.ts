@@ -124,7 +124,7 @@ function failure(x: ReportResult): string {
   const known = x.known ? (x.status === 'fail' || x.knownIntermittent ? 'KNOWN ISSUE' : 'FIXED? (listed as a known issue, but passed: update the manifest)') : '';
   return `<details open><summary class="${standingOf(x) === 'known-failed' ? 'known' : x.status}">&nbsp;${known || x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p>${x.known ? `<b>known issue (manifest):</b> ${esc(x.known)}<br>` : ''}<b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
     x.reproducer ? `<p><b>reproduce:</b></p><pre>${esc(x.reproducer)}</pre>` : ''
-  }${x.console?.length ? `<pre>${esc(x.console.join('\n'))}</pre>` : ''}</details>`;
+  }${x.replay ? `<p><b>replay (the recorded run, exactly; --gdb to step back through it):</b></p><pre>${esc(x.replay)}</pre>` : ''}${x.console?.length ? `<pre>${esc(x.console.join('\n'))}</pre>` : ''}</details>`;
 }
 
 export function toHtml(r: Report): string {
@@ -136,7 +136,7 @@ export function toHtml(r: Report): string {
 <style>${CSS}</style></head><body>
 <h1>freeze-rig: ${esc(r.revisions.map((v) => v.revision).join(' → '))}</h1>
 <p class="meta">Linux ${esc(r.kernel.version)} (tree ${esc(r.kernel.treeId)}), ${esc(r.createdAt)}, on ${esc(r.host.hostname)}: ${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c.skip} skip.<br><code>${esc(r.command)}</code></p>
-${r.complete ? '' : '<p class="incomplete"><b>Incomplete run:</b> it stopped before every revision ran; what is here is what finished.</p>'}
+${r.complete ? '' : `<p class="incomplete"><b>Incomplete run:</b> it stopped before every revision ran${r.interrupted ? ` (${esc(r.interrupted.signal)}, while ${esc(r.interrupted.during)})` : ''}; what is here is what finished.</p>`}
 <h2>What changed</h2>${r.comparison.steps.length ? r.comparison.steps.map(stepHtml).join('') : '<p>One revision: nothing to compare.</p>'}
 <h2>Matrix</h2>${matrix(r)}
 ${perPatch(r)}
