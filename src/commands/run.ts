@@ -32,8 +32,13 @@ interface RunOpts {
   vmsPerFs: number;
   smp?: boolean;
   accel: AccelChoice;
+  realTime?: boolean;
+  record?: boolean;
   plain?: boolean;
 }
+
+/** --real-time's help: the same words for run and bisect. */
+export const REAL_TIME_HELP = "guests in the host's real time, as before virtual time: for a latency of the host's real disk, or a race that needs the host's own timing (default: virtual time, -icount with idle time skipped, except the scenarios the catalogue says need real time)";
 
 /** --config and --smp: the fragments to build with, or undefined for the default ones. Pure. */
 export function fragmentsFor(config: string[] | undefined, smp: boolean | undefined): string[] | undefined {
@@ -109,6 +114,8 @@ export function registerRun(program: Command): void {
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--vms-per-fs <n>', 'guests per filesystem at most, its scenarios split between them', parseVms, DEFAULT_VMS_PER_FS)
     .option('--accel <kvm|tcg|auto>', 'the guests\' accelerator (auto: KVM where a real boot proved it works, else TCG; FREEZE_RIG_ACCEL is read only for auto)', parseAccel, 'auto')
+    .option('--real-time', REAL_TIME_HELP)
+    .option('--record', "record each virtual-time guest (QEMU record/replay; idle time is then not skipped): a guest that fails, errs or hits a known issue keeps its log and <guest>-replay.sh, which shows its console again byte for byte without the rig (--gdb: reverse debugging)")
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .option('--plain', 'plain lines with timestamps, also on a terminal (the default in CI and in a pipe)')
@@ -129,6 +136,8 @@ export function registerRun(program: Command): void {
           sourceUrl: opts.sourceUrl,
           runDir: resolve(opts.out ?? join('runs', runDirName())),
           accel: opts.accel,
+          clock: opts.realTime ? 'real' : 'virtual',
+          record: opts.record,
           command: ['freeze-rig', ...process.argv.slice(2)].join(' '),
         },
         // on a live board a result is news on the board, and printed in full once the board is gone

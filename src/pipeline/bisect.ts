@@ -24,6 +24,7 @@ import { subjectOf } from '../kbuild/patch-records.ts';
 import { inputError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { checkAccel, type AccelChoice } from '../vm/accel.ts';
+import type { Clock } from '../vm/qemu-command.ts';
 import { buildPerPatch, ownPatches, prefixName } from './per-patch.ts';
 import { loadRevision, manifestOf } from './revision.ts';
 
@@ -73,6 +74,8 @@ export interface BisectRequest {
   /** guests, kept kernels and bisect.json */
   runDir: string;
   accel?: AccelChoice;
+  /** the guests' clock (default virtual) */
+  clock?: Clock;
 }
 
 export interface Probe {
@@ -128,7 +131,7 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
     if (!step?.kernel) return { k, patch, verdict: 'untestable', runs: 0, why: `does not build: ${step?.build?.error ?? 'no build'}` };
     for (let t = 1; t <= req.tries; t++) {
       const kernel = { ...step.kernel, revision: `${prefixName(rev.name, k)}-try${t}` };
-      const { results, boots } = await runScenarios(kernel, manifest, req.runDir, { layout: req.layout, scenarios: [req.scenario], filesystems: req.filesystems, vmsPerFs: 1, guestKit: Promise.resolve(kit), accel: req.accel });
+      const { results, boots } = await runScenarios(kernel, manifest, req.runDir, { layout: req.layout, scenarios: [req.scenario], filesystems: req.filesystems, vmsPerFs: 1, guestKit: Promise.resolve(kit), accel: req.accel, clock: req.clock });
       const mine = results.filter((r) => r.scenario === req.scenario);
       const reproducer = (r: ScenarioResult) => boots.find((b) => b.fs === r.fs)?.reproducer;
       const error = mine.find((r) => r.status === 'error');

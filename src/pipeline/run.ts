@@ -24,6 +24,7 @@ import { runScenarios, type Workload } from '../scenarios/run-scenarios.ts';
 import { buildReport, perPatchOf } from '../report/report-model.ts';
 import type { Report, RevisionRun } from '../report/report-types.ts';
 import { writeReport, writeReportJsonSync } from '../report/write-report.ts';
+import { removeMarker, removeMarkerSync, writeMarker } from '../report/run-marker.ts';
 import { onInterrupt } from '../util/interrupt.ts';
 import { commonPrefix, patchKey } from '../tree/series.ts';
 import type { WorkTree } from '../tree/work-tree.ts';
@@ -33,6 +34,7 @@ import { buildPerPatch, type PrefixStep } from './per-patch.ts';
 import { claimed, matrixLine } from '../report/patch-matrix.ts';
 import { checkWorkload } from '../guest/workload.ts';
 import { checkAccel, type AccelChoice } from '../vm/accel.ts';
+import type { Clock } from '../vm/qemu-command.ts';
 import { loadRevision, manifestOf, revisionDir, type Revision } from './revision.ts';
 
 /** The revisions `npm run rig` compares when none are named. */
@@ -62,6 +64,10 @@ export interface RunRequest {
   command: string;
   /** --accel (default auto), recorded in the report */
   accel?: AccelChoice;
+  /** the guests' clock (default virtual): --real-time asks for real */
+  clock?: Clock;
+  /** --record: each virtual-time guest recorded; failures keep a replay script */
+  record?: boolean;
 }
 
 /** Where a run tells what it is doing. */
@@ -118,8 +124,19 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
   const report = (complete: boolean) => buildReport({ createdAt, hostname: hostname(), command: req.command, runs, complete, accel: req.accel ?? 'auto' });
   // a run stopped by a signal still says what finished, and where it stopped, even in its first revision
   let stage = 'building baseline';
-  const forget = onInterrupt((signal) => writeReportJsonSync(req.runDir, { ...report(false), interrupted: { signal, during: stage } }));
+  const forget = onInterrupt((signal) => {
+    writeReportJsonSync(req.runDir, { ...report(false), interrupted: { signal, during: stage } });
+    removeMarkerSync(req.runDir);
+  });
+  // running.json stays only if this process dies without a word (SIGKILL): a later reader says the run was killed, and where
+  const marker = { pid: process.pid, host: hostname(), startedAt: createdAt, command: req.command };
+  let marking = writeMarker(req.runDir, { ...marker, during: stage });
+  const setStage = (s: string) => {
+    stage = s;
+    marking = marking.then(() => writeMarker(req.runDir, { ...marker, during: s })).catch(() => undefined);
+  };
   try {
+    await marking;
     const buildOpts = { layout: req.layout, fragments: req.fragments, jobs: req.jobs, sourceUrl: req.sourceUrl };
     // Every revision is compared with baseline's build: warnings it adds, size it changes.
     // the guest helper is made while the kernel compiles: it needs only the patched tree
@@ -157,11 +174,11 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
     }
     for (const [i, rev] of revisions.entries()) {
       const manifest = manifestOf(rev);
-      stage = `building ${rev.name}`;
+      setStage(`building ${rev.name}`);
       const { rec, steps, guestKit } = await builds[i]!;
-      stage = `${rev.name}'s guests`;
+      setStage(`${rev.name}'s guests`);
       // checkpatch runs while the guests boot: the guests mostly wait
-      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel });
+      const guests = runScenarios(rec, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel, clock: req.clock, record: req.record });
       guests.catch(() => undefined); // awaited below; a failure of checkpatch first must not leave it unhandled
       const patches = (await patchRecords(rec, rev.patches)).map((p) => {
         const step = steps.find((s) => s.layer === p.layer && s.name === p.name);
@@ -183,9 +200,9 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
         // every prefix but the last (the revision itself), each judged by the revision's manifest
         run.prefixes = [];
         for (const step of steps.filter((s) => s.kernel && s.k < patches.length)) {
-          stage = `${step.kernel!.revision}'s guests`;
+          setStage(`${step.kernel!.revision}'s guests`);
           sink.say(`${step.kernel!.revision}: booting the tree after ${step.k}/${patches.length} ${step.name}`);
-          const r = await runScenarios(step.kernel!, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel });
+          const r = await runScenarios(step.kernel!, manifest, req.runDir, { layout: req.layout, scenarios: req.scenarios, filesystems: req.filesystems, workloads: req.workloads, vmsPerFs: req.vmsPerFs, guestKit, accel: req.accel, clock: req.clock, record: req.record });
           run.prefixes.push({ k: step.k, layer: step.layer, name: step.name, dir: step.kernel!.revision, results: r.results });
           await writeReport(req.runDir, report(false));
         }
@@ -196,12 +213,14 @@ export async function runPipeline(req: RunRequest, sink: RunSink): Promise<RunOu
       // after each revision: a run stopped later still leaves a report, marked incomplete
       await writeReport(req.runDir, report(false));
     }
-    stage = 'writing the report';
+    setStage('writing the report');
     const final = report(true);
     await writeReport(req.runDir, final);
     const unbuildable = runs.flatMap((r) => r.patches.filter((p) => p.build && !p.build.ok).map((p) => `${r.revision}: ${p.name}`));
     return { report: final, runDir: req.runDir, ...verdictOf(runs.flatMap((r) => r.results), unbuildable.length), unbuildable };
   } finally {
     forget();
+    await marking;
+    await removeMarker(req.runDir);
   }
 }

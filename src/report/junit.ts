@@ -16,7 +16,7 @@ const xml = (s: string) => escapeMarkup(s.replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE0
 const antTime = (iso: string) => iso.replace(/\.\d+/, '').replace(/(Z|[+-]\d\d:\d\d)$/, '');
 
 function body(r: ReportResult): string {
-  return [`expected: ${r.expected}`, `observed: ${r.observed}`, ...(r.reproducer ? [`reproduce: ${r.reproducer}`] : []), ...(r.console?.length ? ['console:', ...r.console] : [])].join('\n');
+  return [`expected: ${r.expected}`, `observed: ${r.observed}`, ...(r.reproducer ? [`reproduce: ${r.reproducer}`] : []), ...(r.replay ? [`replay: ${r.replay}`] : []), ...(r.console?.length ? ['console:', ...r.console] : [])].join('\n');
 }
 
 /**

@@ -110,7 +110,7 @@ export function buildReport(input: ReportInput): Report {
     r.results.map((x) => {
       // the last guest that ran it: a fresh guest's result (fs-again) is the one that stands
       const boot = [...r.boots].reverse().find((b) => b.fs === x.fs && b.scenarios.includes(x.scenario)) ?? r.boots.find((b) => b.fs === x.fs);
-      return x.status === 'fail' || x.status === 'error' ? { ...x, ...(boot ? { reproducer: boot.reproducer } : {}) } : x;
+      return x.status === 'fail' || x.status === 'error' ? { ...x, ...(boot ? { reproducer: boot.reproducer, ...(boot.replay ? { replay: boot.replay } : {}) } : {}) } : x;
     }),
   );
   return finishReport({

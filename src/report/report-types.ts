@@ -48,6 +48,8 @@ export type ReportBoot = Omit<BootRecord, 'problems'>;
 export interface ReportResult extends ScenarioResult {
   /** for a failure: the command that boots this guest again */
   reproducer?: string;
+  /** for a failure of a recorded guest: the command that replays it exactly */
+  replay?: string;
 }
 
 /** The freeze window of one revision on one filesystem, in ms. */

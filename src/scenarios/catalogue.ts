@@ -123,6 +123,30 @@ export const LIMITS = {
 };
 
 /**
+ * The scenarios that run in real time even when guests live in virtual time
+ * (run's default), and why. Every other scenario is judged on the guest's
+ * virtual clock: its waits (timeouts, heartbeats, frozen windows) are timers,
+ * which fire after the same guest work however loaded the host is.
+ *
+ * What needs real time is a wait for something outside the guest's clock.
+ * Under -icount sleep=off an idle vCPU jumps to its next timer: a guest that
+ * waits for the host (its asks: QMP snapshots, block counters, done by the
+ * host in real time) would see its own timers fire, the freeze timeout among
+ * them, before the host has answered; and a latency of the host's real disk
+ * comes out inflated by every jump taken while the I/O was in flight.
+ */
+export const REAL_TIME: Partial<Record<ScenarioId, string>> = {
+  'snapshot-consistent': 'the host snapshots the frozen disk (QMP blockdev-backup) while the guest waits for it',
+  'no-device-writes': "the host reads the device's write counters (QMP query-blockstats) while the guest holds the fs frozen",
+  'remount-frozen': "the host reads the device's write counters around each remount while the guest waits",
+  'freeze-read-only': "the host reads the device's write counters around the remount while the guest waits",
+  'frozen-isolation': "its bound is a latency of another filesystem's real disk I/O while one is frozen; in virtual time it is inflated by every idle jump during the I/O",
+};
+
+/** The clock a scenario's guest runs in, given the run's clock. Pure. */
+export const clockOf = (id: ScenarioId, run: 'virtual' | 'real'): 'virtual' | 'real' => (run === 'virtual' && !REAL_TIME[id] ? 'virtual' : 'real');
+
+/**
  * Why a scenario does not run on this fs for this revision, or undefined if
  * it runs. Decided from the manifest alone. Pure.
  */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cpusOf } from '../config/fragments.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
@@ -8,6 +8,8 @@ import { buildInitramfs } from '../guest/initramfs.ts';
 import { FILESYSTEMS, guestDisks, IMAGE_MIB, makeBlank, makeImage, remakeDiskLine, type FsName } from '../guest/disk-images.ts';
 import { fsckImage } from '../guest/image-check.ts';
 import { runVm, type VmResult } from '../vm/run-vm.ts';
+import { qemuArgs, type Clock } from '../vm/qemu-command.ts';
+import { copySparse, replayScript } from '../vm/replay.ts';
 import { chooseAccel, kvmProven, type AccelChoice } from '../vm/accel.ts';
 import type { CacheLayout } from '../paths.ts';
 import { blockedTasksExcerpt, excerpt, stripTimestamp } from '../vm/console.ts';
@@ -17,7 +19,7 @@ import { BackupHost } from './backup-host.ts';
 import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge.ts';
 import { expectedFor } from './dmesg.ts';
 import { progress, say } from '../util/progress.ts';
-import { guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
+import { clockOf, REAL_TIME, guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
 import { flavorOf, forFlavor, knownIssueOf, type Manifest } from './manifest.ts';
 import { outcomeOf } from './errno.ts';
 
@@ -28,6 +30,8 @@ export interface BootRecord {
   /** the scenarios this guest ran */
   scenarios: string[];
   accel: string;
+  /** the guest's clock: virtual (-icount, idle time skipped) or real (reports before virtual time have none: real) */
+  clock?: Clock;
   /** vCPUs: more than 1 for an SMP kernel (run --smp) */
   cpus?: number;
   seconds: number;
@@ -35,6 +39,12 @@ export interface BootRecord {
   console: string;
   /** how to boot this guest again by hand: sh its reproducer script (which makes deleted disks first) */
   reproducer: string;
+  /** a recorded guest that kept its recording: sh its replay script (the same console again, no rig needed; --gdb for reverse debugging) */
+  replay?: string;
+  /** the size of its record/replay log, in bytes */
+  replayLogBytes?: number;
+  /** why this guest was not recorded though the run asked for it */
+  notRecorded?: string;
   problems: { kind: string; text: string }[];
   /** guest milliseconds per scenario, from the guest's own clock */
   scenarioMs: Record<string, number>;
@@ -53,6 +63,17 @@ export interface BootRecord {
  * stuck "hello" out). Pure.
  */
 export const smpAppend = (cpus: number): string[] => (cpus > 1 ? ['noapic'] : []);
+
+/**
+ * Kernel arguments for a guest's clock. In virtual time, nohz=off: the
+ * periodic tick stays on when the CPU idles, so the next timer is never more
+ * than a jiffy (1 ms) away. Under -icount sleep=off an idle vCPU jumps to its
+ * next timer: while the guest waits for a disk request the host completes in
+ * real time, a tickless guest jumped straight to its next timer, often the
+ * helper's own bound on the call (dm-snapshot's 5 s), and a 100 us write
+ * came out as 5 s. With the tick, each jump is 1 ms. Pure.
+ */
+export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? ['nohz=off'] : []);
 
 /** A user's static workload for freeze-under-load: the binary and its arguments ("{dir}" = its directory). */
 export interface Workload {
@@ -90,6 +111,10 @@ export interface ScenarioRunOptions {
   muteHost?: boolean;
   /** --accel (default auto) */
   accel?: AccelChoice;
+  /** the guests' clock (default virtual; a scenario in REAL_TIME runs in real time anyway, and KVM has only real time) */
+  clock?: Clock;
+  /** record each virtual-time guest (QEMU record/replay); a guest with anything but passes keeps its log and a replay script */
+  record?: boolean;
 }
 
 /** The scenarios the guest runs on fs: those selected that the manifest does not skip. dmesg-clean is the host's. Pure. */
@@ -277,16 +302,29 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   // Each filesystem's scenarios split over parallel VMs: the guests mostly wait, so wall time follows the longest group.
   const filesystems = opts.filesystems ?? FILESYSTEMS;
   // known issues last in their guests, one that hangs in a guest of its own (splitScenarios); guests named prefix, prefix-1, ...
-  const guestsFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string) => {
+  const splitFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string, clock: Clock) => {
     const known = Object.entries(manifest.filesystems[fs]?.knownIssues ?? {});
     const hangs = known.filter(([, k]) => knownIssueOf(k)?.hangs).map(([id]) => id);
     const groups = splitScenarios(ids, opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, known.map(([id]) => id), hangs);
-    return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, name: all.length > 1 ? `${prefix}-${i + 1}` : prefix, first: i === 0 }));
+    return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, clock, name: all.length > 1 ? `${prefix}-${i + 1}` : prefix }));
+  };
+  // virtual time unless a scenario needs the real one (catalogue: REAL_TIME); those get guests of their own, named <prefix>-rt
+  const runClock: Clock = accel === 'kvm' ? 'real' : (opts.clock ?? 'virtual');
+  const guestsFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string) => {
+    const virtual = ids.filter((s) => clockOf(s, runClock) === 'virtual');
+    const real = ids.filter((s) => clockOf(s, runClock) === 'real');
+    const guests = [
+      ...(virtual.length || !real.length ? splitFor(fs, virtual, prefix, runClock) : []),
+      ...(real.length ? splitFor(fs, real, runClock === 'virtual' && virtual.length ? `${prefix}-rt` : prefix, 'real') : []),
+    ];
+    return guests.map((g, i) => ({ ...g, first: i === 0 }));
   };
   const plan = filesystems.flatMap((fs) => guestsFor(fs, guestScenarios(fs, manifest, selected), fs));
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
   const reproducerOf = (name: string) => join(dir, `${name}-reproducer.sh`);
-  const runGuest = async ({ fs, scenarios, name, first }: { fs: FsName; scenarios: ScenarioId[]; name: string; first: boolean }) => {
+  // the kernel a kept recording replays: copied beside it once, since the build dir moves on
+  let replayKernel: Promise<string> | undefined;
+  const runGuest = async ({ fs, scenarios, name, first, clock }: { fs: FsName; scenarios: ScenarioId[]; name: string; first: boolean; clock: Clock }) => {
     const image = join(dir, `${name}.img`);
     await makeImage(fs, image);
     // dm-snapshot and freeze-io-error have disks of their own: filesystems, COW disks, disks for the copies the host checks
@@ -315,9 +353,14 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     });
     // one line of the live board per guest: the scenario it is in, then how it ended
     const live = progress(`${rec.revision}/${name}`);
-    live.update(`booting (${accel})`);
+    live.update(`booting (${accel}, ${clock} time)`);
+    const append = [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...clockAppend(clock), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' ');
+    // recorded: the disks as they are at boot are kept aside first, since a replay must start from them
+    const recording = opts.record && clock === 'virtual' ? join(dir, `${name}.rr`) : undefined;
+    const replayDisks = recording ? disks.map((_, i) => `${name}-replay-disk${i}.img`) : [];
+    await Promise.all(replayDisks.map((copy, i) => copySparse(disks[i]!, join(dir, copy))));
     const r = await runVm({
-      spec: { kernel: bz, initrd, accel, cpus, disks: disks.map((file) => ({ file })), append: [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' '), qmpSocket, hostChannel },
+      spec: { kernel: bz, initrd, accel, clock, cpus, disks: disks.map((file) => ({ file })), append, qmpSocket, hostChannel, ...(recording ? { rr: { mode: 'record' as const, file: recording } } : {}) },
       log: join(dir, `${name}-console.log`),
       reproducer: reproducerOf(name),
       // fresh disks where the run deleted them: a passing guest's image, the scenarios' own disks
@@ -349,7 +392,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
         for (const key of ['w', 't']) await q.execute('send-key', sysrqKeys(key));
       },
     });
-    live.done(`guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
+    live.done(`guest ${r.end} after ${r.seconds.toFixed(1)} s (${accel}, ${clock} time${cpus > 1 ? `, ${cpus} vCPUs` : ''}); checking its disks`);
     await asks.close();
     await qmp?.then((q) => q.close()).catch(() => undefined);
     // the image checked on the host after the guest shut down
@@ -372,12 +415,14 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       name,
       scenarios,
       accel,
+      clock,
       cpus,
       seconds: r.seconds,
       end: r.end,
       console: basename(r.log),
       // the script, not QEMU's line: it makes the disks the run deleted first
       reproducer: `sh ${shellQuote(reproducerOf(name))}`,
+      ...(opts.record && !recording ? { notRecorded: clock === 'real' ? `real time: ${scenarios.map((x) => REAL_TIME[x]).find(Boolean) ?? 'the run asked for it'}` : 'not recorded' } : {}),
       problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
       scenarioMs,
       fsck: check,
@@ -390,6 +435,16 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       x.scenario === 'freeze-under-load' && (x.status === 'fail' || x.status === 'error') && check.exitCode !== 0 ? { ...x, console: [...(x.console ?? []), `${check.command}: exit ${check.exitCode}`, ...check.output] } : x,
     );
     const dmesg = selected.includes('dmesg-clean') ? resultsOf(rec.revision, manifest, fs, ['dmesg-clean'], r)[0] : undefined;
+    // a recording is kept where the guest shows anything but passes: its failure can be shown again, step by step
+    const shown = (x: ScenarioResult) => x.status === 'pass' || x.status === 'skip';
+    const keepRecording = recording && !(r.end === 'poweroff' && withKnownIssues(manifest, [...results, ...(dmesg ? [dmesg] : [])]).every(shown));
+        if (recording && keepRecording) {
+      const kernel = await (replayKernel ??= copyFile(bz, join(dir, 'bzImage')).then(() => 'bzImage'));
+      const script = join(dir, `${name}-replay.sh`);
+      const spec = { kernel, initrd: basename(initrd), accel: 'tcg' as const, cpus, append, hostChannel: `${name}-replay.host`, disks: replayDisks.map((file) => ({ file, snapshot: true })), rr: { mode: 'replay' as const, file: basename(recording) } };
+      await writeFile(script, replayScript(`${rec.revision} ${name}`, join(rec.outDir, 'vmlinux'), ['qemu-system-x86_64', ...qemuArgs(spec)]), { mode: 0o755 });
+      Object.assign(boot, { replay: `sh ${shellQuote(script)}`, replayLogBytes: (await stat(recording)).size });
+    } else if (recording) await Promise.all([recording, ...replayDisks.map((d) => join(dir, d))].map((f) => rm(f, { force: true })));
     // a guest whose scenarios all passed (or failed as a known issue of the manifest says), that powered off with its image
     // unmounted and clean and no kernel report that stopped it, leaves no image (64-320 MiB each; its reproducer makes a fresh
     // one); any other image is evidence

@@ -5,6 +5,27 @@
  */
 export type Accel = 'kvm' | 'tcg';
 
+/**
+ * Whose time the guest lives in. real: the host's clock, as QEMU runs by
+ * default. virtual: QEMU's instruction counter is the guest's clock
+ * (-icount), and time the vCPU would spend idle is skipped (sleep=off): a
+ * 2 s timeout or a heartbeat costs the CPU work around it, not 2 s, and a
+ * timer fires after the same guest instructions however loaded the host is.
+ * TCG only (KVM has no instruction counter).
+ */
+export type Clock = 'virtual' | 'real';
+
+/**
+ * Nanoseconds per guest instruction as a power of two: 2^3 = 8 ns, a
+ * 125 MIPS guest, about what TCG runs this guest at on these machines, so
+ * that CPU-bound stretches (the soft lockup watchdog, a workload) take
+ * about as long in guest time as in real time. A fixed shift, not auto:
+ * auto ties the rate to the host's clock, which is what virtual time is
+ * for getting rid of. Measured alone (2026-12-06): shift 0, 3 and auto
+ * ran a guest in 7.3, 6.4 and 6.2 s.
+ */
+export const ICOUNT_SHIFT = 3;
+
 export interface VmSpec {
   kernel: string;
   initrd: string;
@@ -14,7 +35,8 @@ export interface VmSpec {
   /** vCPUs (an SMP kernel's NR_CPUS); 1 when absent */
   cpus?: number;
   memoryMiB?: number;
-  disks?: { file: string; format?: 'raw' | 'qcow2' }[];
+  /** snapshot: writes go to a temporary overlay, the file stays as it is (a replay's disks, replayed again and again) */
+  disks?: { file: string; format?: 'raw' | 'qcow2'; snapshot?: boolean }[];
   /** QMP on a unix socket (server, no wait) */
   qmpSocket?: string;
   /** the host's answers to the guest: a second serial port (ttyS1) on a unix socket (server, no wait) */
@@ -26,6 +48,17 @@ export interface VmSpec {
    * output sometimes stayed stuck there for good.
    */
   consoleFile?: string;
+  /** the guest's clock (default real); virtual needs TCG */
+  clock?: Clock;
+  /**
+   * Record the guest's run into a log (every non-deterministic input: the
+   * disks' completions, the host channel's bytes, interrupts), or replay one.
+   * Virtual time with the idle time NOT skipped: in QEMU 7.2, sleep=off with
+   * rr=record stalled at the first disk read (FIELD-NOTES).
+   */
+  rr?: { mode: 'record' | 'replay'; file: string };
+  /** replay: QEMU's gdb stub on tcp::1234, the guest stopped before its first instruction (-s -S) */
+  gdb?: boolean;
 }
 
 /** The block device name of disk i, for QMP (query-blockstats, blockdev-backup). */
@@ -49,6 +82,7 @@ export function qemuArgs(v: VmSpec): string[] {
     '-display', 'none',
     '-no-reboot',
     '-accel', v.accel,
+    ...(v.rr ? ['-icount', `shift=${ICOUNT_SHIFT},rr=${v.rr.mode},rrfile=${v.rr.file}`] : v.clock === 'virtual' ? ['-icount', `shift=${ICOUNT_SHIFT},sleep=off`] : []),
     ...(v.accel === 'kvm' ? ['-cpu', 'host'] : []),
     ...(v.cpus && v.cpus > 1 ? ['-smp', String(v.cpus)] : []),
     '-m', String(v.memoryMiB ?? 256),
@@ -58,7 +92,13 @@ export function qemuArgs(v: VmSpec): string[] {
     '-append', [BASE_APPEND, v.append].filter(Boolean).join(' '),
   ];
   if (v.hostChannel) args.push('-chardev', `socket,id=host,path=${v.hostChannel},server=on,wait=off`, '-serial', 'chardev:host');
-  (v.disks ?? []).forEach((d, i) => args.push('-drive', `file=${d.file},if=virtio,format=${d.format ?? 'raw'},cache=writeback,id=${diskId(i)}`));
+  (v.disks ?? []).forEach((d, i) => {
+    const file = `file=${d.file},format=${d.format ?? 'raw'},cache=writeback${d.snapshot ? ',snapshot=on' : ''}`;
+    // recorded or replayed: each disk's requests go through blkreplay, which logs their completions
+    if (v.rr) args.push('-drive', `${file},if=none,id=${diskId(i)}-direct`, '-drive', `driver=blkreplay,if=none,image=${diskId(i)}-direct,id=${diskId(i)}`, '-device', `virtio-blk-pci,drive=${diskId(i)}`);
+    else args.push('-drive', `${file},if=virtio,id=${diskId(i)}`);
+  });
   if (v.qmpSocket) args.push('-qmp', `unix:${v.qmpSocket},server=on,wait=off`);
+  if (v.gdb) args.push('-s', '-S');
   return args;
 }

@@ -6,6 +6,7 @@ import { parseConsoleLine, type ParsedConsole } from './console.ts';
 import { track } from './processes.ts';
 import { commandMissing } from '../util/exec.ts';
 import { reproducerScript } from '../util/shell.ts';
+import { leashed } from '../util/leash.ts';
 
 export type VmEnd =
   /** the guest powered off after its last result */
@@ -98,7 +99,9 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
   let done = false;
   let pending = '';
 
-  const child = execa(bin, argv, { reject: false, buffer: { stderr: true }, stdin: 'ignore', stdout: 'ignore', killSignal: 'SIGKILL' });
+  // leashed: QEMU dies with the rig, even when the rig is killed with SIGKILL
+  const leash = leashed(bin, argv);
+  const child = execa(leash.file, leash.args, { reject: false, buffer: { stderr: true }, stdin: 'ignore', stdout: 'ignore', killSignal: 'SIGKILL' });
   track(child);
   const kill = (why: VmEnd) => {
     end ??= why;
@@ -165,7 +168,8 @@ export async function runVm(o: RunVmOptions): Promise<VmResult> {
     parseConsoleLine(state, pending, lines.length);
     lines.push(pending);
   }
-  if (commandMissing(r)) {
+  // setpriv says so when it cannot exec QEMU (exit 127)
+  if (commandMissing(r) || (r.exitCode === 127 && /failed to execute/.test(String(r.stderr ?? '')))) {
     throw infraError(`${bin} is not installed`, { hint: 'apt-get install --no-install-recommends qemu-system-x86 (or run: freeze-rig doctor)' });
   }
   if (!end) {
