@@ -12,6 +12,10 @@
  *   default   `npm run rig` (every default revision) from an empty cache: no
  *             work trees, no build dirs, no ccache; then a known-bad fixture
  *             of generic-v2 in a fresh tree, on that cache
+ *   virtualTime  the default run again from warm builds, and a one-line edit
+ *             to the verdict, each in real time (the default) and in virtual
+ *             time (--clock virtual), one after the other in this run
+ * Every run but virtualTime's virtual-time ones is in real time, the default.
  * Units compiled are ccache's misses, from each build's record.
  * Prints the figures and writes bench.json. Never a test: these machines are
  * shared and noisy, so figures, not assertions.
@@ -36,6 +40,7 @@ import { resultLine } from '../../src/commands/run.ts';
 import { RigError } from '../../src/errors.ts';
 import { say } from '../../src/util/progress.ts';
 import { patchTargets } from '../../src/tree/patch-file.ts';
+import type { Clock } from '../../src/vm/qemu-command.ts';
 
 const layout = cacheLayout();
 const seconds = (t0: number) => (Date.now() - t0) / 1000;
@@ -54,7 +59,7 @@ interface Timed {
  * One run of the pipeline, as `npm run rig` runs it (the same function the
  * CLI calls), with its own ccache dir; `series` empty: the default revisions.
  */
-async function rig(name: string, series: string[], ccacheDir: string): Promise<Timed> {
+async function rig(name: string, series: string[], ccacheDir: string, clock: Clock = 'real'): Promise<Timed> {
   const runDir = join(work, name);
   process.env.CCACHE_DIR = ccacheDir; // make and ccache run in this process's environment
   const log: string[] = [];
@@ -65,7 +70,7 @@ async function rig(name: string, series: string[], ccacheDir: string): Promise<T
   const t0 = Date.now();
   let exitCode = 0;
   try {
-    const o = await runPipeline({ layout, revisions: series.length ? series : [...DEFAULT_REVISIONS], vmsPerFs: DEFAULT_VMS_PER_FS, jobs: 2, runDir, command: `bench ${name}` }, sink);
+    const o = await runPipeline({ layout, revisions: series.length ? series : [...DEFAULT_REVISIONS], vmsPerFs: DEFAULT_VMS_PER_FS, jobs: 2, runDir, clock, command: `bench ${name}` }, sink);
     if (o.verdict !== 'pass') exitCode = 1;
   } catch (e) {
     exitCode = e instanceof RigError ? e.exitCode : 2;
@@ -77,6 +82,12 @@ async function rig(name: string, series: string[], ccacheDir: string): Promise<T
   for (const rev of report.revisions) builds[rev.revision] = JSON.parse(await readFile(join(runDir, rev.revision, 'build.json'), 'utf8'));
   return { seconds: s, exitCode, report, build: builds['generic-v2']!, builds, log };
 }
+
+/** pass, fail (known), skip, error counts of a run */
+const countsOf = (t: Timed) => {
+  const n = (st: string) => t.report.results.filter((x) => x.status === st).length;
+  return `${n('pass')} pass, ${n('fail')} fail (${t.report.results.filter((x) => x.status === 'fail' && x.known).length} known), ${n('skip')} skip, ${n('error')} error`;
+};
 
 /** Units the compiler ran for: ccache's misses (a build make skipped compiled none). */
 const compiledBy = (b: BuildRecord) => (b.upToDate ? 0 : (b.cache?.misses ?? b.compiled));
@@ -148,6 +159,30 @@ const beyond = (fx.cache?.compiled ?? []).filter((u) => !fixtureBound.includes(u
 console.log(`fixture bad-freeze-no-quiesce after generic-v2: ${fixtureCompiled} units compiled (${fx.cache?.compiled.join(', ')}); ` +
   `${fixtureBound.length} units include what its patch touches (${[...new Set(touched)].join(', ')}); compiled beyond those: ${beyond.length ? beyond.join(', ') : 'none'}`);
 
+// 8. virtual time against real time, from warm builds: the default run, then a one-line edit to the verdict each way
+const virtualTime: Record<string, unknown> = {};
+const vtRuns: Timed[] = [];
+for (const clock of ['real', 'virtual'] as const) {
+  const t = await rig(`default-warm-${clock}`, [], emptyCcache, clock);
+  vtRuns.push(t);
+  virtualTime[`defaultWarm_${clock}Seconds`] = t.seconds;
+  virtualTime[`defaultWarm_${clock}Counts`] = countsOf(t);
+  console.log(`default run from warm builds, ${clock} time`.padEnd(44) + ` ${t.seconds.toFixed(1)} s, ${countsOf(t)}, exit ${t.exitCode}`);
+}
+const vtEdits: Record<Clock, string> = { real: '+	/* A thaw, or a new timeout, may have overtaken this one (real). */', virtual: '+	/* A thaw, or a new timeout, may have overtaken this one (virtual). */' };
+for (const clock of ['real', 'virtual'] as const) {
+  const t1 = Date.now();
+  await writeFile(patch, before.replace(line, vtEdits[clock]));
+  const t = await rig(`edit-${clock}`, [series], ccache, clock);
+  vtRuns.push(t);
+  virtualTime[`editToVerdict_${clock}Seconds`] = seconds(t1);
+  console.log(`one-line patch edit -> verdict, ${clock} time`.padEnd(44) + ` ${seconds(t1).toFixed(1)} s (target <= 25 virtual): ${makeDid(t.build)}, ${countsOf(t)}, exit ${t.exitCode}`);
+}
+const r = (k: string) => (virtualTime[`${k}_virtualSeconds`] as number) / (virtualTime[`${k}_realSeconds`] as number);
+virtualTime.defaultWarmRatio = r('defaultWarm');
+virtualTime.editToVerdictRatio = r('editToVerdict');
+console.log(`virtual / real: default run from warm builds ${r('defaultWarm').toFixed(2)} (target <= 0.5), edit -> verdict ${r('editToVerdict').toFixed(2)}`);
+
 // 5. guest time per scenario against the waits the scenario requires (warm run).
 const perScenario: Record<string, { guestMs: number; requiredMs: number }> = {};
 for (const rev of warm.report.revisions)
@@ -183,8 +218,9 @@ await writeJsonAtomic(out, {
   scenarioOverheadRatio,
   scenarios: perScenario,
   exitCodes: { cold: cold.exitCode, warm: warm.exitCode, edit: edit.exitCode, default: dflt.exitCode },
+  virtualTime,
 });
 // a run that missed its expectations is evidence: its reports and consoles stay
-if ([cold, warm, edit, dflt].every((t) => t.exitCode === 0)) await rm(work, { recursive: true, force: true });
+if ([cold, warm, edit, dflt, ...vtRuns].every((t) => t.exitCode === 0)) await rm(work, { recursive: true, force: true });
 else console.log(`kept for the runs that did not pass: ${work}`);
 console.log(`written: ${out}`);

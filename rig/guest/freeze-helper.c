@@ -29,6 +29,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -301,6 +302,27 @@ static int run_scenarios(void)
 	return 0;
 }
 
+/*
+ * Virtual time (freeze_rig.spin=1): a process that runs whenever nothing
+ * else does (SCHED_IDLE), so the vCPU never idles. Under -icount sleep=off
+ * an idle vCPU jumps to its next timer, also while a disk request the host
+ * completes in real time is in flight, which made I/O look seconds long;
+ * with the spinner the guest's clock is its instruction count alone, and a
+ * request takes as long as the instructions run until it completes.
+ * (musl stubs sched_setscheduler: the system call itself.)
+ */
+static void start_spinner(void)
+{
+	struct { int prio; } sp = { 0 };
+
+	if (fork() != 0)
+		return;
+	if (syscall(SYS_sched_setscheduler, 0, 5 /* SCHED_IDLE */, &sp) < 0)
+		_exit(1);
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}
+
 int main(void)
 {
 	struct utsname u;
@@ -321,6 +343,8 @@ int main(void)
 	emit("{\"event\":\"hello\",\"release\":\"%s\",\"version\":\"%s\",\"machine\":\"%s\",\"pid\":%d}",
 	     u.release, u.version, u.machine, (int)getpid());
 	host_open();
+	if (param("freeze_rig.spin") && strcmp(param("freeze_rig.spin"), "1") == 0)
+		start_spinner();
 	r = run_scenarios();
 	hung = r == -1;
 	emit("{\"event\":\"done\",\"hung\":%s}", hung ? "true" : "false");

@@ -5,8 +5,9 @@ import { EXIT, expectationError, infraError, RigError, usageError } from '../err
 import { bisect, type BisectOutcome } from '../pipeline/bisect.ts';
 import type { ScenarioId } from '../scenarios/catalogue.ts';
 import { say } from '../util/progress.ts';
-import { fragmentsFor, parseAccel, parseFilesystems, parseScenarios, REAL_TIME_HELP, runDirName } from './run.ts';
+import { fragmentsFor, parseAccel, parseFilesystems, parseScenarios, CLOCK_HELP, parseClock, runDirName } from './run.ts';
 import type { AccelChoice } from '../vm/accel.ts';
+import type { Clock } from '../vm/qemu-command.ts';
 import { parseJobs } from './build.ts';
 import { withBoard } from './board.ts';
 
@@ -23,7 +24,7 @@ interface BisectOpts {
   out?: string;
   sourceUrl?: string;
   accel: AccelChoice;
-  realTime?: boolean;
+  clock: Clock;
   plain?: boolean;
 }
 
@@ -84,7 +85,7 @@ export function registerBisect(program: Command): void {
     .option('--smp', 'an SMP, preemptible kernel on two vCPUs')
     .option('-j, --jobs <n>', 'make -j', parsedOr125(parseJobs), 2)
     .option('--accel <kvm|tcg|auto>', "the guests' accelerator", parsedOr125(parseAccel), 'auto')
-    .option('--real-time', REAL_TIME_HELP)
+    .option('--clock <real|virtual>', CLOCK_HELP, parsedOr125(parseClock), 'real')
     .option('--plain', 'plain lines with timestamps, also on a terminal')
     .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
@@ -95,7 +96,7 @@ export function registerBisect(program: Command): void {
         const [scenario] = parseScenarios([opts.scenario]) as ScenarioId[];
         const filesystems = parseFilesystems(opts.fs);
         o = await withBoard(`freeze-rig bisect: ${opts.scenario} in ${opts.series}`, opts.plain, () =>
-          bisect({ layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems, tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel, clock: opts.realTime ? 'real' : 'virtual' }, say),
+          bisect({ layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems, tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel, clock: opts.clock }, say),
         );
       } catch (e) {
         throw untestable(e);

@@ -64,7 +64,7 @@ export function registerReport(program: Command): void {
       const { figures: _f, comparison: _c, ...rest } = await readReport(path);
       // a run killed without a word left what it wrote after its last finished revision: said, and kept in the report
       const left = await unfinishedRun(runDirOf(path));
-      if (left) say(`note: ${left.text}; rendering the ${rest.revisions.length} revision(s) it finished`);
+      if (left) say(`rendering the ${rest.revisions.length} revision(s) it finished`);
       const killed = left && !left.alive && !rest.interrupted ? { complete: false, interrupted: { signal: 'SIGKILL (the process died without a word)', during: left.during } } : {};
       await writeReport(runDirOf(path), finishReport({ ...rest, ...killed }));
       say(`rendered ${join(runDirOf(path), 'report.html')}`);

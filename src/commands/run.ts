@@ -13,6 +13,7 @@ import { comparisonText } from '../report/compare.ts';
 import { say } from '../util/progress.ts';
 import { ACCEL_CHOICES, type AccelChoice } from '../vm/accel.ts';
 import { parseJobs } from './build.ts';
+import type { Clock } from '../vm/qemu-command.ts';
 import { withBoard } from './board.ts';
 
 export function runDirName(now = new Date()): string {
@@ -32,13 +33,19 @@ interface RunOpts {
   vmsPerFs: number;
   smp?: boolean;
   accel: AccelChoice;
-  realTime?: boolean;
+  clock: Clock;
   record?: boolean;
   plain?: boolean;
 }
 
-/** --real-time's help: the same words for run and bisect. */
-export const REAL_TIME_HELP = "guests in the host's real time, as before virtual time: for a latency of the host's real disk, or a race that needs the host's own timing (default: virtual time, -icount with idle time skipped, except the scenarios the catalogue says need real time)";
+/** --clock's help: the same words for run and bisect. */
+export const CLOCK_HELP = "the guests' clock: real (the host's) or virtual (QEMU's instruction counter, -icount; the guest's timers fire after the same guest work however loaded the host is; the scenarios the catalogue says need real time keep it)";
+
+/** --clock: real or virtual. */
+export function parseClock(v: string): Clock {
+  if (v !== 'real' && v !== 'virtual') throw usageError(`--clock ${v}: not real or virtual`, 'real: the host\'s time, the default; virtual: QEMU\'s instruction counter');
+  return v;
+}
 
 /** --config and --smp: the fragments to build with, or undefined for the default ones. Pure. */
 export function fragmentsFor(config: string[] | undefined, smp: boolean | undefined): string[] | undefined {
@@ -114,8 +121,8 @@ export function registerRun(program: Command): void {
     .option('-j, --jobs <n>', 'make -j', parseJobs, 2)
     .option('--vms-per-fs <n>', 'guests per filesystem at most, its scenarios split between them', parseVms, DEFAULT_VMS_PER_FS)
     .option('--accel <kvm|tcg|auto>', 'the guests\' accelerator (auto: KVM where a real boot proved it works, else TCG; FREEZE_RIG_ACCEL is read only for auto)', parseAccel, 'auto')
-    .option('--real-time', REAL_TIME_HELP)
-    .option('--record', "record each virtual-time guest (QEMU record/replay; idle time is then not skipped): a guest that fails, errs or hits a known issue keeps its log and <guest>-replay.sh, which shows its console again byte for byte without the rig (--gdb: reverse debugging)")
+    .option('--clock <real|virtual>', CLOCK_HELP, parseClock, 'real')
+    .option('--record', "record each guest (QEMU record/replay, under -icount): a guest that fails, errs or hits a known issue keeps its log and <guest>-replay.sh, which shows its console again byte for byte without the rig (--gdb: reverse debugging)")
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .option('--plain', 'plain lines with timestamps, also on a terminal (the default in CI and in a pipe)')
@@ -136,7 +143,7 @@ export function registerRun(program: Command): void {
           sourceUrl: opts.sourceUrl,
           runDir: resolve(opts.out ?? join('runs', runDirName())),
           accel: opts.accel,
-          clock: opts.realTime ? 'real' : 'virtual',
+          clock: opts.clock,
           record: opts.record,
           command: ['freeze-rig', ...process.argv.slice(2)].join(' '),
         },

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { inputError } from '../errors.ts';
 import type { Report } from './report-types.ts';
 import { schemaErrors } from './validate.ts';
+import { say } from '../util/progress.ts';
 import { markerAlive, markerText, readMarker } from './run-marker.ts';
 
 /**
@@ -33,5 +34,8 @@ export async function readReport(path: string): Promise<Report> {
   }
   const errors = schemaErrors(data);
   if (errors.length) throw inputError(`${file} is not a freeze-rig report`, { details: errors.slice(0, 10), hint: 'reports from another version of freeze-rig may differ; rerun' });
+  // a partial report of a run killed without a word: read, and said (report render also marks it in the report)
+  const left = await unfinishedRun(dirname(file));
+  if (left && !left.alive) say(`note: ${file}: ${left.text}; it holds what the run finished before that`);
   return data as Report;
 }

@@ -1,4 +1,6 @@
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { Slots } from '../util/slots.ts';
 import { basename, join } from 'node:path';
 import { cpusOf } from '../config/fragments.ts';
 import type { BuildRecord } from '../kbuild/build-kernel.ts';
@@ -65,15 +67,29 @@ export interface BootRecord {
 export const smpAppend = (cpus: number): string[] => (cpus > 1 ? ['noapic'] : []);
 
 /**
- * Kernel arguments for a guest's clock. In virtual time, nohz=off: the
- * periodic tick stays on when the CPU idles, so the next timer is never more
- * than a jiffy (1 ms) away. Under -icount sleep=off an idle vCPU jumps to its
- * next timer: while the guest waits for a disk request the host completes in
- * real time, a tickless guest jumped straight to its next timer, often the
- * helper's own bound on the call (dm-snapshot's 5 s), and a 100 us write
- * came out as 5 s. With the tick, each jump is 1 ms. Pure.
+ * Kernel arguments for a guest's clock. In virtual time the helper starts a
+ * SCHED_IDLE spinner (freeze_rig.spin=1), so the vCPU never idles and the
+ * guest's clock is its instruction count alone. Without it, -icount
+ * sleep=off jumps an idle vCPU to its next timer also while a disk request
+ * the host completes in real time is in flight: a tickless guest jumped
+ * straight to the helper's own 5 s bound on a dm call, and with nohz=off
+ * (1 ms jumps) writers still resumed 1.9 s after a thaw once two guests
+ * shared the cores (2026-12-06, three default runs: 6, 1 and 3 scenarios
+ * failed that pass in real time). Pure.
  */
-export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? ['nohz=off'] : []);
+export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? ['freeze_rig.spin=1'] : []);
+
+/**
+ * Virtual-time guests running at once, at most: one per host core. Such a
+ * guest never sleeps (its idle time is skipped, its tick runs back to back),
+ * so more of them than cores only share the cores, and its disk requests,
+ * which the host completes in its own threads in real time, then wait for a
+ * core while the guest's clock runs on: generic-v2's XFS dm-snapshot saw a
+ * dm suspend return 3.5 s after a 2 s timeout's thaw with ten such guests on
+ * two cores (2026-12-06). Real-time and recorded guests mostly sleep, and
+ * are not counted. Shared by every run in this process.
+ */
+export const virtualSlots = new Slots(cpus().length);
 
 /** A user's static workload for freeze-under-load: the binary and its arguments ("{dir}" = its directory). */
 export interface Workload {
@@ -111,7 +127,7 @@ export interface ScenarioRunOptions {
   muteHost?: boolean;
   /** --accel (default auto) */
   accel?: AccelChoice;
-  /** the guests' clock (default virtual; a scenario in REAL_TIME runs in real time anyway, and KVM has only real time) */
+  /** the guests' clock (default real; in virtual time a scenario in REAL_TIME runs in real time anyway, and KVM has only real time) */
   clock?: Clock;
   /** record each virtual-time guest (QEMU record/replay); a guest with anything but passes keeps its log and a replay script */
   record?: boolean;
@@ -309,7 +325,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, clock, name: all.length > 1 ? `${prefix}-${i + 1}` : prefix }));
   };
   // virtual time unless a scenario needs the real one (catalogue: REAL_TIME); those get guests of their own, named <prefix>-rt
-  const runClock: Clock = accel === 'kvm' ? 'real' : (opts.clock ?? 'virtual');
+  // a recorded guest lives in virtual time (record/replay needs -icount), with its idle time not skipped
+  const runClock: Clock = accel === 'kvm' ? 'real' : opts.record ? 'virtual' : (opts.clock ?? 'real');
   const guestsFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string) => {
     const virtual = ids.filter((s) => clockOf(s, runClock) === 'virtual');
     const real = ids.filter((s) => clockOf(s, runClock) === 'real');
@@ -322,7 +339,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   const plan = filesystems.flatMap((fs) => guestsFor(fs, guestScenarios(fs, manifest, selected), fs));
   const inGuest = (fs: FsName) => new Set(plan.filter((p) => p.fs === fs).flatMap((p) => p.scenarios));
   const reproducerOf = (name: string) => join(dir, `${name}-reproducer.sh`);
-  // the kernel a kept recording replays: copied beside it once, since the build dir moves on
+  // the kernel a kept recording replays, and its vmlinux: copied beside it once, since the build dir moves on
   let replayKernel: Promise<string> | undefined;
   const runGuest = async ({ fs, scenarios, name, first, clock }: { fs: FsName; scenarios: ScenarioId[]; name: string; first: boolean; clock: Clock }) => {
     const image = join(dir, `${name}.img`);
@@ -354,7 +371,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     // one line of the live board per guest: the scenario it is in, then how it ended
     const live = progress(`${rec.revision}/${name}`);
     live.update(`booting (${accel}, ${clock} time)`);
-    const append = [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...clockAppend(clock), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' ');
+    const append = [guestAppend(fs, manifest, scenarios), ...(disksParam ? [disksParam] : []), ...smpAppend(cpus), ...clockAppend(opts.record ? 'real' : clock), ...(opts.askTimeoutMs ? [`freeze_rig.ask_timeout_ms=${opts.askTimeoutMs}`] : [])].join(' ');
     // recorded: the disks as they are at boot are kept aside first, since a replay must start from them
     const recording = opts.record && clock === 'virtual' ? join(dir, `${name}.rr`) : undefined;
     const replayDisks = recording ? disks.map((_, i) => `${name}-replay-disk${i}.img`) : [];
@@ -439,10 +456,11 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     const shown = (x: ScenarioResult) => x.status === 'pass' || x.status === 'skip';
     const keepRecording = recording && !(r.end === 'poweroff' && withKnownIssues(manifest, [...results, ...(dmesg ? [dmesg] : [])]).every(shown));
         if (recording && keepRecording) {
-      const kernel = await (replayKernel ??= copyFile(bz, join(dir, 'bzImage')).then(() => 'bzImage'));
+      // the kernel it ran and its symbols (3.6 MB), for gdb: the build dir moves on with the next build
+      const kernel = await (replayKernel ??= Promise.all([copyFile(bz, join(dir, 'bzImage')), copyFile(join(rec.outDir, 'vmlinux'), join(dir, 'vmlinux'))]).then(() => 'bzImage'));
       const script = join(dir, `${name}-replay.sh`);
       const spec = { kernel, initrd: basename(initrd), accel: 'tcg' as const, cpus, append, hostChannel: `${name}-replay.host`, disks: replayDisks.map((file) => ({ file, snapshot: true })), rr: { mode: 'replay' as const, file: basename(recording) } };
-      await writeFile(script, replayScript(`${rec.revision} ${name}`, join(rec.outDir, 'vmlinux'), ['qemu-system-x86_64', ...qemuArgs(spec)]), { mode: 0o755 });
+      await writeFile(script, replayScript(`${rec.revision} ${name}`, join(dir, 'vmlinux'), ['qemu-system-x86_64', ...qemuArgs(spec)]), { mode: 0o755 });
       Object.assign(boot, { replay: `sh ${shellQuote(script)}`, replayLogBytes: (await stat(recording)).size });
     } else if (recording) await Promise.all([recording, ...replayDisks.map((d) => join(dir, d))].map((f) => rm(f, { force: true })));
     // a guest whose scenarios all passed (or failed as a known issue of the manifest says), that powered off with its image
@@ -453,7 +471,9 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     if (clean && withKnownIssues(manifest, [...results, ...(dmesg ? [dmesg] : [])]).every(expected)) await rm(image, { force: true });
     return { boot, results, dmesg };
   };
-  const perVm = await Promise.all(plan.map(runGuest));
+  // virtual-time guests take turns on the cores; the others start at once
+  const runOne = (g: Parameters<typeof runGuest>[0]) => (g.clock === 'virtual' && !opts.record ? virtualSlots.run(() => runGuest(g)) : runGuest(g));
+  const perVm = await Promise.all(plan.map(runOne));
   // scenarios a guest never got to (an earlier one hung or crashed it, or it went silent) get a fresh guest each fs, once
   // (split as the first guests were, so that a known issue among them still comes last)
   const again = filesystems.flatMap((fs) => {
@@ -463,7 +483,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
   if (again.length) {
     say(`${rec.revision}: ${again.map((a) => `${a.fs} ${a.scenarios.join(' ')}`).join('; ')}: never run, an earlier scenario stopped their guest; booting fresh guests for them`);
     for (const v of perVm) v.results = v.results.filter((x) => !notRunYet(x));
-    perVm.push(...(await Promise.all(again.map(runGuest))));
+    perVm.push(...(await Promise.all(again.map(runOne))));
   }
   const results = filesystems.flatMap((fs) => {
     const vms = perVm.filter((v) => v.boot.fs === fs);

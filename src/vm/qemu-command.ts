@@ -93,10 +93,10 @@ export function qemuArgs(v: VmSpec): string[] {
   ];
   if (v.hostChannel) args.push('-chardev', `socket,id=host,path=${v.hostChannel},server=on,wait=off`, '-serial', 'chardev:host');
   (v.disks ?? []).forEach((d, i) => {
-    const file = `file=${d.file},format=${d.format ?? 'raw'},cache=writeback${d.snapshot ? ',snapshot=on' : ''}`;
+    const opts = `format=${d.format ?? 'raw'},cache=writeback${d.snapshot ? ',snapshot=on' : ''}`;
     // recorded or replayed: each disk's requests go through blkreplay, which logs their completions
-    if (v.rr) args.push('-drive', `${file},if=none,id=${diskId(i)}-direct`, '-drive', `driver=blkreplay,if=none,image=${diskId(i)}-direct,id=${diskId(i)}`, '-device', `virtio-blk-pci,drive=${diskId(i)}`);
-    else args.push('-drive', `${file},if=virtio,id=${diskId(i)}`);
+    if (v.rr) args.push('-drive', `file=${d.file},if=none,${opts},id=${diskId(i)}-direct`, '-drive', `driver=blkreplay,if=none,image=${diskId(i)}-direct,id=${diskId(i)}`, '-device', `virtio-blk-pci,drive=${diskId(i)}`);
+    else args.push('-drive', `file=${d.file},if=virtio,${opts},id=${diskId(i)}`);
   });
   if (v.qmpSocket) args.push('-qmp', `unix:${v.qmpSocket},server=on,wait=off`);
   if (v.gdb) args.push('-s', '-S');

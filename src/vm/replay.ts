@@ -24,7 +24,7 @@ export function replayScript(guest: string, vmlinux: string, argv: string[]): st
     "# no rig and no host side needed (the host's answers are in the log).",
     `# sh ${guest.split(' ').pop()}-replay.sh --gdb: QEMU waits for gdb on tcp::${GDB_PORT} before the first instruction; then`,
     `#   gdb ${vmlinux} -ex 'target remote :${GDB_PORT}'`,
-    '# and reverse-stepi / reverse-continue step back through the guest (vmlinux: the build dir of the run; rebuilt since, it no longer matches)',
+    '# and reverse-stepi / reverse-continue step back through the guest (vmlinux: a copy of the one it ran, beside this script)',
     'set -e',
     'cd "$(dirname "$0")"',
     'gdb=',

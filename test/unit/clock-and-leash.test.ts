@@ -44,3 +44,49 @@ describe('a run killed before it finished', () => {
     expect(markerText(m, true)).toMatch(/is still running/);
   });
 });
+
+describe('slots', () => {
+  it('runs at most n tasks at once, the rest in their turn', async () => {
+    const { Slots } = await import('../../src/util/slots.ts');
+    const slots = new Slots(2);
+    let now = 0;
+    let most = 0;
+    const order: number[] = [];
+    const task = (i: number) => async () => {
+      now++;
+      most = Math.max(most, now);
+      await new Promise((r) => setTimeout(r, 5));
+      order.push(i);
+      now--;
+      return i;
+    };
+    expect(await Promise.all([1, 2, 3, 4, 5].map((i) => slots.run(task(i))))).toEqual([1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+    expect(order.slice(0, 2).sort()).toEqual([1, 2]);
+  });
+});
+
+describe("a guest's kernel arguments for its clock", () => {
+  it('starts the spinner only in virtual time', async () => {
+    const { clockAppend } = await import('../../src/scenarios/run-scenarios.ts');
+    expect(clockAppend('virtual')).toEqual(['freeze_rig.spin=1']);
+    expect(clockAppend('real')).toEqual([]);
+  });
+  it('takes --clock real or virtual, and nothing else', async () => {
+    const { parseClock } = await import('../../src/commands/run.ts');
+    expect(parseClock('virtual')).toBe('virtual');
+    expect(() => parseClock('wall')).toThrow(/--clock wall: not real or virtual/);
+  });
+});
+
+describe('record and replay on the QEMU command line', () => {
+  it('puts each disk behind blkreplay and logs to the rr file; a replay snapshots its disks and may wait for gdb', () => {
+    const rec = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', disks: [{ file: 'a.img' }], rr: { mode: 'record', file: '/r/ext3.rr' } });
+    expect(rec.slice(rec.indexOf('-icount'), rec.indexOf('-icount') + 2)).toEqual(['-icount', `shift=${ICOUNT_SHIFT},rr=record,rrfile=/r/ext3.rr`]);
+    expect(rec.filter((x, i) => rec[i - 1] === '-drive')).toEqual(['file=a.img,if=none,format=raw,cache=writeback,id=disk0-direct', 'driver=blkreplay,if=none,image=disk0-direct,id=disk0']);
+    expect(rec[rec.indexOf('-device') + 1]).toBe('virtio-blk-pci,drive=disk0');
+    const play = qemuArgs({ kernel: 'k', initrd: 'i', accel: 'tcg', disks: [{ file: 'a.img', snapshot: true }], rr: { mode: 'replay', file: 'ext3.rr' }, gdb: true });
+    expect(play.join(' ')).toContain('file=a.img,if=none,format=raw,cache=writeback,snapshot=on,id=disk0-direct');
+    expect(play.slice(-2)).toEqual(['-s', '-S']);
+  });
+});
