@@ -9,6 +9,7 @@ import { registerRun } from './commands/run.ts';
 import { registerCompare } from './commands/compare.ts';
 import { registerReport } from './commands/report.ts';
 import { registerBisect } from './commands/bisect.ts';
+import { registerSeries } from './commands/series.ts';
 
 /** The only place that exits the process. */
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
   registerCompare(program);
   registerReport(program);
   registerBisect(program);
+  registerSeries(program);
   try {
     await program.parseAsync(argv);
     return EXIT.ok;
