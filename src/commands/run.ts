@@ -10,6 +10,7 @@ import { DEFAULT_REVISIONS, runPipeline } from '../pipeline/run.ts';
 import { EXIT, expectationError, infraError, usageError } from '../errors.ts';
 import { countsLine } from '../report/report-model.ts';
 import { comparisonText } from '../report/compare.ts';
+import { verdictText } from '../report/verdict.ts';
 import { say } from '../util/progress.ts';
 import { ACCEL_CHOICES, type AccelChoice } from '../vm/accel.ts';
 import { parseJobs } from './build.ts';
@@ -152,6 +153,8 @@ export function registerRun(program: Command): void {
       ));
       for (const l of later) console.log(l);
       const { report, runDir } = outcome;
+      // as report.html answers: the verdict and each revision by filesystem first, then what changed
+      console.log(verdictText(report));
       if (report.comparison.steps.length) console.log(comparisonText(report.comparison));
       console.log(`${countsLine(report.results)}  (report: ${join(runDir, 'report.html')})`);
       if (outcome.knownFailed.length) console.log(`${outcome.knownFailed.length} known issue(s) failed as their manifests say (not counted against the verdict): ${outcome.knownFailed.map((r) => `${r.revision} ${r.fs} ${r.scenario}`).join(', ')}`);

@@ -1,7 +1,9 @@
 /**
  * report.html: one self-contained page (no script, no fetch, opens offline)
- * for a reviewer. What changed comes first, then the matrix, the freeze
- * figures, the timelines, the builds and every failure in full. Pure.
+ * for a reviewer. It answers first: the verdict, the revision x filesystem
+ * counts and the scenario matrix, on the first screen, each failing cell a
+ * link to its evidence (console, reproducer, replay); then what changed, the
+ * freeze figures, the timelines, the builds and every failure in full. Pure.
  */
 import { cacheLine } from '../kbuild/ccache.ts';
 import { FILESYSTEMS } from '../guest/disk-images.ts';
@@ -14,6 +16,7 @@ import { counts } from './report-model.ts';
 import type { Report, ReportResult } from './report-types.ts';
 import { TIMELINE_SCENARIOS, timelineSvg } from './timeline-svg.ts';
 import { claimed } from './patch-matrix.ts';
+import { verdictLine, verdictMatrix } from './verdict.ts';
 
 const esc = escapeMarkup;
 const MARK = { pass: '✓', fail: '✗', error: '!', skip: '–' } as const;
@@ -33,7 +36,11 @@ svg.timeline{display:block;margin:8px 0;background:#fff;border:1px solid #d0d7de
 svg .frozen{fill:#ddf4ff}svg .deadline{stroke:#cf222e;stroke-dasharray:4 3}svg .lane{stroke:#eaeef2;font-size:11px;fill:#1d232a}
 svg text.lane{stroke:none}svg .mark{fill:#0969da}svg .errno{fill:#fff;stroke:#cf222e;stroke-width:2}
 svg .op{fill:#54aeff}svg .blocked{fill:#d4a72c}svg .tick{font-size:10px;fill:#57606a}svg .title{font-size:12px;font-weight:bold;fill:#1d232a}
-.legend span{display:inline-block;padding:0 6px;margin-right:6px}`;
+.legend span{display:inline-block;padding:0 6px;margin-right:6px}
+.verdict{font-size:18px;font-weight:bold;padding:6px 10px;margin:6px 0;border-radius:4px}.verdict.PASS{background:#dafbe1;color:#1a7f37}.verdict.FAIL{background:#ffebe9;color:#cf222e}.verdict.ERROR{background:#fbefff;color:#8250df}
+.top{display:flex;gap:24px;align-items:flex-start}.top h2{margin-top:4px}
+table.matrix td,table.matrix th{padding:0 6px;font-size:12px;line-height:17px}.matrix td.st{width:26px}.matrix a{color:inherit;text-decoration:none;display:block}
+table.summary td{font-size:13px}.summary a{color:inherit}.n{display:inline-block;padding:0 5px;margin:1px 2px;border-radius:3px}`;
 
 function transitions(kind: 'worse' | 'better' | 'gained' | 'lost', list: Transition[]): string {
   if (!list.length) return '';
@@ -50,6 +57,22 @@ function stepHtml(s: Step): string {
   return `<h3>${esc(s.from)} → ${esc(s.to)}</h3><p class="meta">${esc(build)}</p>${transitions('worse', s.worse)}${transitions('better', s.better)}${transitions('gained', s.gained)}${transitions('lost', s.lost)}${nothing}`;
 }
 
+/** The results listed under Failures, in full: what a failing cell links to. */
+const inFailures = (x: ReportResult) => x.status === 'fail' || x.status === 'error' || standingOf(x) === 'known-passed';
+const anchor = (x: Pick<ReportResult, 'revision' | 'fs' | 'scenario'>) => `r-${x.revision}-${x.fs}-${x.scenario}`.replace(/[^A-Za-z0-9_-]/g, '_');
+
+/** Revisions x filesystems, each cell its counts, linking to the first result to open. */
+function summary(r: Report): string {
+  const n = (k: number, cls: string, label: string) => (k ? `<span class="n ${cls}">${k} ${label}</span>` : '');
+  const rows = verdictMatrix(r)
+    .map((row) => `<tr><th>${esc(row[0]!.revision)}</th>${row.map((c) => {
+      const body = n(c.pass, 'pass', 'pass') + n(c.known, 'known', 'known') + n(c.fail, 'fail', 'fail') + n(c.error, 'error', 'error') + n(c.skip, 'skip', 'skip');
+      return `<td>${c.first ? `<a href="#${anchor(c.first)}" title="${esc(`${c.first.scenario}: ${c.first.observed}`.slice(0, 300))}">${body}</a>` : body || '–'}</td>`;
+    }).join('')}</tr>`)
+    .join('');
+  return `<table class="summary"><tr><th>revision</th>${FILESYSTEMS.map((f) => `<th>${f}</th>`).join('')}</tr>${rows}</table>`;
+}
+
 function matrix(r: Report): string {
   const revs = r.revisions.map((x) => x.revision);
   const scenarios = SCENARIOS.filter((s) => r.results.some((x) => x.scenario === s));
@@ -58,8 +81,9 @@ function matrix(r: Report): string {
     if (!x) return '<td class="st"></td>';
     const tip = x.status === 'skip' ? x.expected : x.observed;
     // a known issue's failure: marked apart from a regression, its evidence below
-    if (standingOf(x) === 'known-failed') return `<td class="st known" title="${esc(`known issue (manifest): ${tip}`.slice(0, 600))}">✗</td>`;
-    return `<td class="st ${x.status}" title="${esc(tip.slice(0, 600))}">${MARK[x.status]}</td>`;
+    const mark = (m: string) => (inFailures(x) ? `<a href="#${anchor(x)}">${m}</a>` : m);
+    if (standingOf(x) === 'known-failed') return `<td class="st known" title="${esc(`known issue (manifest): ${tip}`.slice(0, 600))}">${mark('✗')}</td>`;
+    return `<td class="st ${x.status}" title="${esc(tip.slice(0, 600))}">${mark(MARK[x.status])}</td>`;
   };
   return `<table class="matrix"><tr><th rowspan="2">scenario</th>${revs.map((v) => `<th colspan="2">${esc(v)}</th>`).join('')}</tr><tr>${revs.map(() => FILESYSTEMS.map((f) => `<th>${f}</th>`).join('')).join('')}</tr>${scenarios
     .map((s) => `<tr><td>${esc(s)}</td>${revs.map((v) => FILESYSTEMS.map((f) => cell(v, f, s)).join('')).join('')}</tr>`)
@@ -122,23 +146,26 @@ function builds(r: Report): string {
 
 function failure(x: ReportResult): string {
   const known = x.known ? (x.status === 'fail' || x.knownIntermittent ? 'KNOWN ISSUE' : 'FIXED? (listed as a known issue, but passed: update the manifest)') : '';
-  return `<details open><summary class="${standingOf(x) === 'known-failed' ? 'known' : x.status}">&nbsp;${known || x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p>${x.known ? `<b>known issue (manifest):</b> ${esc(x.known)}<br>` : ''}<b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
+  return `<details open id="${anchor(x)}"><summary class="${standingOf(x) === 'known-failed' ? 'known' : x.status}">&nbsp;${known || x.status.toUpperCase()} ${esc(x.revision)} ${x.fs} ${esc(x.scenario)}&nbsp;</summary><p>${x.known ? `<b>known issue (manifest):</b> ${esc(x.known)}<br>` : ''}<b>expected:</b> ${esc(x.expected)}<br><b>observed:</b> ${esc(x.observed)}</p>${
     x.reproducer ? `<p><b>reproduce:</b></p><pre>${esc(x.reproducer)}</pre>` : ''
   }${x.replay ? `<p><b>replay (the recorded run, exactly; --gdb to step back through it):</b></p><pre>${esc(x.replay)}</pre>` : ''}${x.console?.length ? `<pre>${esc(x.console.join('\n'))}</pre>` : ''}</details>`;
 }
 
 export function toHtml(r: Report): string {
   const c = counts(r.results);
-  const bad = r.results.filter((x) => x.status === 'fail' || x.status === 'error' || standingOf(x) === 'known-passed');
+  const v = verdictLine(r);
+  const bad = r.results.filter(inFailures);
   const timelines = r.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip').map((x) => timelineSvg(x)).filter(Boolean);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>freeze-rig report: ${esc(r.revisions.map((v) => v.revision).join(', '))}</title>
 <style>${CSS}</style></head><body>
 <h1>freeze-rig: ${esc(r.revisions.map((v) => v.revision).join(' → '))}</h1>
-<p class="meta">Linux ${esc(r.kernel.version)} (tree ${esc(r.kernel.treeId)}), ${esc(r.createdAt)}, on ${esc(r.host.hostname)}: ${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c.skip} skip.<br><code>${esc(r.command)}</code></p>
+<p class="verdict ${v.verdict}">${v.verdict}: ${esc(v.text)}</p>
+<p class="meta">${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c.skip} skip. Linux ${esc(r.kernel.version)} (tree ${esc(r.kernel.treeId.slice(0, 12))}), ${esc(r.createdAt)}, on ${esc(r.host.hostname)}: <code>${esc(r.command)}</code></p>
 ${r.complete ? '' : `<p class="incomplete"><b>Incomplete run:</b> it stopped before every revision ran${r.interrupted ? ` (${esc(r.interrupted.signal)}, while ${esc(r.interrupted.during)})` : ''}; what is here is what finished.</p>`}
+<div class="top"><div><h2>Revisions × filesystems</h2>${summary(r)}<p class="meta">A cell links to its first failure, error or known issue; the matrix's marked cells link to theirs, with the console, the reproducer and the replay.</p></div>
+<div><h2>Matrix</h2>${matrix(r)}</div></div>
 <h2>What changed</h2>${r.comparison.steps.length ? r.comparison.steps.map(stepHtml).join('') : '<p>One revision: nothing to compare.</p>'}
-<h2>Matrix</h2>${matrix(r)}
 ${perPatch(r)}
 <h2>Freeze figures</h2>${figures(r)}
 <h2>Timelines</h2><p class="meta">Shaded: frozen. Dashed: the requested timeout. Bars: a freeze call, or a writer blocked. Hollow: a call that failed with an errno.</p>${timelines.join('\n') || '<p>No timeout scenario ran.</p>'}

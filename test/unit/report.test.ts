@@ -169,7 +169,9 @@ describe('junit.xml', () => {
     expect(countsLine(r1.results)).toBe('4 pass, 1 fail (1 a known issue), 2 skip, 1 error');
     expect(schemaErrors(r1)).toEqual([]);
     const html = toHtml(r1);
-    expect(html).toContain('<td class="st known" title="known issue (manifest): writes-block observed">✗</td>');
+    // the cell links to the known issue's evidence under Failures
+    expect(html).toContain('<td class="st known" title="known issue (manifest): writes-block observed"><a href="#r-baseline-ext3-writes-block">✗</a></td>');
+    expect(html).toContain('<details open id="r-baseline-ext3-writes-block">');
     expect(html).toContain('KNOWN ISSUE baseline ext3 writes-block');
   });
 
@@ -225,11 +227,29 @@ describe('report.html', () => {
     expect(timelineSvg(sample().results[5]!)).toMatch(/class="deadline" x1="[\d.]+"/);
     expect(html).toContain('<table class="matrix">');
     expect(html).not.toMatch(/<script|<link |src=|url\(/);
-    expect(html.indexOf('What changed')).toBeLessThan(html.indexOf('Matrix'));
+    // it answers first: the verdict, the revision x filesystem counts and the matrix, then what changed
+    expect(html.indexOf('class="verdict')).toBeLessThan(html.indexOf('Revisions × filesystems'));
+    expect(html.indexOf('Revisions × filesystems')).toBeLessThan(html.indexOf('Matrix'));
+    expect(html.indexOf('Matrix')).toBeLessThan(html.indexOf('What changed'));
   });
 
   it('builds chromium command lines as data, and reads console messages from its log', () => {
     expect(chromiumArgs('/r/report.html', { screenshot: '/r/shot.png' })).toEqual(expect.arrayContaining(['--headless', '--screenshot=/r/shot.png', 'file:///r/report.html']));
     expect(consoleMessages('[1:1:INFO:CONSOLE:1] "boom", source: file:///x (1)\nother')).toHaveLength(1);
+  });
+});
+
+describe('the verdict first', () => {
+  it('counts each revision by filesystem, a known issue apart from a failure, and says the verdict in a line', async () => {
+    const { verdictMatrix, verdictText } = await import('../../src/report/verdict.ts');
+    const r0 = sample();
+    const m = verdictMatrix(r0);
+    expect(m.map((row) => row.map((c) => `${c.revision}/${c.fs}: ${c.pass} ${c.known} ${c.fail} ${c.error} ${c.skip}`))).toEqual([
+      ['baseline/ext3: 0 0 1 0 1', 'baseline/xfs: 1 0 0 0 1'],
+      ['generic-v2/ext3: 2 0 0 0 0', 'generic-v2/xfs: 1 0 0 1 0'],
+    ]);
+    const text = verdictText(r0).split('\n');
+    expect(text[0]).toMatch(/^FAIL: 1 scenario\(s\) did not meet their revision's expectations, 1 could not be judged/);
+    expect(text[2]).toMatch(/^  baseline\s+1 FAIL, 1 skip\s+1 pass, 1 skip$/);
   });
 });
