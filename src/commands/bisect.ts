@@ -25,6 +25,7 @@ interface BisectOpts {
   sourceUrl?: string;
   accel: AccelChoice;
   clock: Clock;
+  record?: boolean;
   plain?: boolean;
 }
 
@@ -86,6 +87,7 @@ export function registerBisect(program: Command): void {
     .option('-j, --jobs <n>', 'make -j', parsedOr125(parseJobs), 2)
     .option('--accel <kvm|tcg|auto>', "the guests' accelerator", parsedOr125(parseAccel), 'auto')
     .option('--clock <real|virtual>', CLOCK_HELP, parsedOr125(parseClock), 'real')
+    .option('--record', 'record the guests (QEMU record/replay): a failing probe is replayed from its recording before it counts, and the bisect says whether it printed the same console; each bad probe keeps its <guest>-replay.sh')
     .option('--plain', 'plain lines with timestamps, also on a terminal')
     .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
@@ -96,7 +98,7 @@ export function registerBisect(program: Command): void {
         const [scenario] = parseScenarios([opts.scenario]) as ScenarioId[];
         const filesystems = parseFilesystems(opts.fs);
         o = await withBoard(`freeze-rig bisect: ${opts.scenario} in ${opts.series}`, opts.plain, () =>
-          bisect({ layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems, tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel, clock: opts.clock }, say),
+          bisect({ layout: cacheLayout(), revision: opts.series, scenario: scenario!, filesystems, tries: opts.tries, good: opts.good, at: opts.at, fragments: fragmentsFor(opts.config, opts.smp), jobs: opts.jobs, sourceUrl: opts.sourceUrl, runDir, accel: opts.accel, clock: opts.clock, record: opts.record }, say),
         );
       } catch (e) {
         throw untestable(e);

@@ -7,6 +7,7 @@ import { countsLine, finishReport } from '../report/report-model.ts';
 import { verdictOf } from '../scenarios/judge.ts';
 import { writeReport } from '../report/write-report.ts';
 import { comparisonText } from '../report/compare.ts';
+import { verdictText } from '../report/verdict.ts';
 import { EXIT, expectationError, infraError } from '../errors.ts';
 import { toKtap } from '../report/ktap.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -34,6 +35,7 @@ export function registerReport(program: Command): void {
             await copyFile(join(runDirOf(shards[i]!), b.console), join(out, b.console)).catch(() => say(`no console log ${b.console} beside shard ${shards[i]}`));
           }
       await writeReport(out, merged);
+      console.log(verdictText(merged));
       if (merged.comparison.steps.length) console.log(comparisonText(merged.comparison));
       console.log(`${countsLine(merged.results)}  (report: ${join(out, 'report.html')})`);
       // as the run decides it: a known issue's failure is expected, its pass is not

@@ -25,6 +25,7 @@ import { inputError } from '../errors.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { checkAccel, type AccelChoice } from '../vm/accel.ts';
 import type { Clock } from '../vm/qemu-command.ts';
+import { replayMatches } from '../vm/replay.ts';
 import { buildPerPatch, ownPatches, prefixName } from './per-patch.ts';
 import { loadRevision, manifestOf } from './revision.ts';
 
@@ -74,8 +75,10 @@ export interface BisectRequest {
   /** guests, kept kernels and bisect.json */
   runDir: string;
   accel?: AccelChoice;
-  /** the guests' clock (default virtual) */
+  /** the guests' clock (default real) */
   clock?: Clock;
+  /** record the guests; a failing probe is replayed to confirm its failure */
+  record?: boolean;
 }
 
 export interface Probe {
@@ -88,6 +91,8 @@ export interface Probe {
   /** the first result that missed the manifest, or the rig's error */
   failure?: ScenarioResult;
   reproducer?: string;
+  /** --record: the failing guest replayed from its recording, and whether it printed the same console byte for byte */
+  replay?: { script: string; same: boolean; seconds: number; firstDifference?: string };
 }
 
 export interface BisectOutcome {
@@ -131,13 +136,20 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
     if (!step?.kernel) return { k, patch, verdict: 'untestable', runs: 0, why: `does not build: ${step?.build?.error ?? 'no build'}` };
     for (let t = 1; t <= req.tries; t++) {
       const kernel = { ...step.kernel, revision: `${prefixName(rev.name, k)}-try${t}` };
-      const { results, boots } = await runScenarios(kernel, manifest, req.runDir, { layout: req.layout, scenarios: [req.scenario], filesystems: req.filesystems, vmsPerFs: 1, guestKit: Promise.resolve(kit), accel: req.accel, clock: req.clock });
+      const { results, boots } = await runScenarios(kernel, manifest, req.runDir, { layout: req.layout, scenarios: [req.scenario], filesystems: req.filesystems, vmsPerFs: 1, guestKit: Promise.resolve(kit), accel: req.accel, clock: req.clock, record: req.record });
       const mine = results.filter((r) => r.scenario === req.scenario);
       const reproducer = (r: ScenarioResult) => boots.find((b) => b.fs === r.fs)?.reproducer;
       const error = mine.find((r) => r.status === 'error');
       if (error) return { k, patch, verdict: 'untestable', runs: t, why: `the rig could not judge it (${error.fs}, try ${t}): ${firstLine(error.observed)}`, failure: error, reproducer: reproducer(error) };
       const missed = mine.find((r) => standingOf(r) === 'missed');
-      if (missed) return { k, patch, verdict: 'bad', runs: t, why: `failed on try ${t} of ${req.tries} (${missed.fs}): ${firstLine(missed.observed)}`, failure: missed, reproducer: reproducer(missed) };
+      if (missed) {
+        // recorded: the failure is shown again from its recording before it counts, and the bisect says whether it was
+        const boot = [...boots].reverse().find((b) => b.fs === missed.fs && b.replay);
+        const script = boot ? join(req.runDir, kernel.revision, `${boot.name}-replay.sh`) : undefined;
+        const replay = boot && script ? { script, ...(await replayMatches(script, join(req.runDir, kernel.revision, boot.console))) } : undefined;
+        const confirmed = replay ? (replay.same ? `; replayed from its recording to the same console, byte for byte (${replay.seconds.toFixed(1)} s)` : `; its replay differed (${replay.firstDifference})`) : '';
+        return { k, patch, verdict: 'bad', runs: t, why: `failed on try ${t} of ${req.tries} (${missed.fs}): ${firstLine(missed.observed)}${confirmed}`, failure: missed, reproducer: reproducer(missed), ...(replay ? { replay } : {}) };
+      }
       say(`bisect: ${patch}: try ${t} of ${req.tries} meets the manifest (${mine.map((r) => `${r.fs} ${r.status}`).join(', ')})`);
       // a passing try's disk images are no evidence: its console logs stay, its images go (many tries, ~100 MB each)
       await dropImages(join(req.runDir, kernel.revision));

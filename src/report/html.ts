@@ -12,7 +12,7 @@ import { SCENARIOS } from '../scenarios/catalogue.ts';
 import { standingOf } from '../scenarios/judge.ts';
 import { isRigLayer } from '../tree/series.ts';
 import type { Step, Transition } from './report-types.ts';
-import { counts } from './report-model.ts';
+import { counts, countsLine } from './report-model.ts';
 import type { Report, ReportResult } from './report-types.ts';
 import { TIMELINE_SCENARIOS, timelineSvg } from './timeline-svg.ts';
 import { claimed } from './patch-matrix.ts';
@@ -161,7 +161,7 @@ export function toHtml(r: Report): string {
 <style>${CSS}</style></head><body>
 <h1>freeze-rig: ${esc(r.revisions.map((v) => v.revision).join(' → '))}</h1>
 <p class="verdict ${v.verdict}">${v.verdict}: ${esc(v.text)}</p>
-<p class="meta">${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c.skip} skip. Linux ${esc(r.kernel.version)} (tree ${esc(r.kernel.treeId.slice(0, 12))}), ${esc(r.createdAt)}, on ${esc(r.host.hostname)}: <code>${esc(r.command)}</code></p>
+<p class="meta">${esc(countsLine(r.results))}. Linux ${esc(r.kernel.version)} (tree ${esc(r.kernel.treeId.slice(0, 12))}), ${esc(r.createdAt)}, on ${esc(r.host.hostname)}: <code>${esc(r.command)}</code></p>
 ${r.complete ? '' : `<p class="incomplete"><b>Incomplete run:</b> it stopped before every revision ran${r.interrupted ? ` (${esc(r.interrupted.signal)}, while ${esc(r.interrupted.during)})` : ''}; what is here is what finished.</p>`}
 <div class="top"><div><h2>Revisions × filesystems</h2>${summary(r)}<p class="meta">A cell links to its first failure, error or known issue; the matrix's marked cells link to theirs, with the console, the reproducer and the replay.</p></div>
 <div><h2>Matrix</h2>${matrix(r)}</div></div>
