@@ -186,6 +186,9 @@ describe.skipIf(!source)('npm run rig: baseline, ext3-v1, generic-v2 and generic
     const page = await renderPage(join(dir, 'report.html'), shot);
     expect(page.console).toEqual([]);
     expect(page.dom).toContain('<table class="matrix">');
+    // it answers first: the verdict, the revision x filesystem counts and the matrix come before what changed
+    expect(page.dom.indexOf('class="verdict')).toBeGreaterThan(0);
+    expect(page.dom.indexOf('<table class="matrix">')).toBeLessThan(page.dom.indexOf('What changed'));
     // one per timeout scenario the guest reported on (ext3-v1's thaw race ends in a lockup with nothing to draw)
     const timelines = report.results.filter((x) => (TIMELINE_SCENARIOS as readonly string[]).includes(x.scenario) && x.status !== 'skip' && x.checks?.length).length;
     expect(timelines).toBeGreaterThan(8);
