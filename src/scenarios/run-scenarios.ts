@@ -81,13 +81,12 @@ export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? ['
 
 /**
  * Virtual-time guests running at once, at most: one per host core. Such a
- * guest never sleeps (its idle time is skipped, its tick runs back to back),
- * so more of them than cores only share the cores, and its disk requests,
- * which the host completes in its own threads in real time, then wait for a
- * core while the guest's clock runs on: generic-v2's XFS dm-snapshot saw a
- * dm suspend return 3.5 s after a 2 s timeout's thaw with ten such guests on
- * two cores (2026-12-06). Real-time and recorded guests mostly sleep, and
- * are not counted. Shared by every run in this process.
+ * guest never sleeps (its spinner keeps the vCPU busy), so more of them than
+ * cores only share the cores; and before the spinner, ten of them on two
+ * cores starved their own disk requests (generic-v2's XFS dm-snapshot saw a
+ * dm suspend return 3.5 s after a 2 s timeout's thaw, 2026-12-06).
+ * Real-time and recorded guests mostly sleep, and are not counted. Shared by
+ * every run in this process.
  */
 export const virtualSlots = new Slots(cpus().length);
 
@@ -129,7 +128,7 @@ export interface ScenarioRunOptions {
   accel?: AccelChoice;
   /** the guests' clock (default real; in virtual time a scenario in REAL_TIME runs in real time anyway, and KVM has only real time) */
   clock?: Clock;
-  /** record each virtual-time guest (QEMU record/replay); a guest with anything but passes keeps its log and a replay script */
+  /** record each guest whose scenarios need no real time (QEMU record/replay); a guest with anything but passes keeps its log and a replay script */
   record?: boolean;
 }
 
@@ -324,8 +323,8 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     const groups = splitScenarios(ids, opts.vmsPerFs ?? DEFAULT_VMS_PER_FS, fs, known.map(([id]) => id), hangs);
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, clock, name: all.length > 1 ? `${prefix}-${i + 1}` : prefix }));
   };
-  // virtual time unless a scenario needs the real one (catalogue: REAL_TIME); those get guests of their own, named <prefix>-rt
-  // a recorded guest lives in virtual time (record/replay needs -icount), with its idle time not skipped
+  // in a virtual-time or recorded run (record/replay needs -icount), the scenarios that need real time (catalogue:
+  // REAL_TIME) get guests of their own, named <prefix>-rt; a recorded guest's idle time is not skipped
   const runClock: Clock = accel === 'kvm' ? 'real' : opts.record ? 'virtual' : (opts.clock ?? 'real');
   const guestsFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string) => {
     const virtual = ids.filter((s) => clockOf(s, runClock) === 'virtual');
@@ -439,7 +438,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       console: basename(r.log),
       // the script, not QEMU's line: it makes the disks the run deleted first
       reproducer: `sh ${shellQuote(reproducerOf(name))}`,
-      ...(opts.record && !recording ? { notRecorded: clock === 'real' ? `real time: ${scenarios.map((x) => REAL_TIME[x]).find(Boolean) ?? 'the run asked for it'}` : 'not recorded' } : {}),
+      ...(opts.record && !recording ? { notRecorded: `real time: ${scenarios.map((x) => REAL_TIME[x]).find(Boolean) ?? (accel === 'kvm' ? 'KVM has no instruction counter' : 'the run asked for it')}` } : {}),
       problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
       scenarioMs,
       fsck: check,
@@ -455,7 +454,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     // a recording is kept where the guest shows anything but passes: its failure can be shown again, step by step
     const shown = (x: ScenarioResult) => x.status === 'pass' || x.status === 'skip';
     const keepRecording = recording && !(r.end === 'poweroff' && withKnownIssues(manifest, [...results, ...(dmesg ? [dmesg] : [])]).every(shown));
-        if (recording && keepRecording) {
+    if (recording && keepRecording) {
       // the kernel it ran and its symbols (3.6 MB), for gdb: the build dir moves on with the next build
       const kernel = await (replayKernel ??= Promise.all([copyFile(bz, join(dir, 'bzImage')), copyFile(join(rec.outDir, 'vmlinux'), join(dir, 'vmlinux'))]).then(() => 'bzImage'));
       const script = join(dir, `${name}-replay.sh`);
