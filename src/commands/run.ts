@@ -40,7 +40,7 @@ interface RunOpts {
 }
 
 /** --clock's help: the same words for run and bisect. */
-export const CLOCK_HELP = "the guests' clock: real (the host's) or virtual (QEMU's instruction counter, -icount; the guest's timers fire after the same guest work however loaded the host is; the scenarios the catalogue says need real time keep it)";
+export const CLOCK_HELP = "the guests' clock: real (the host's, the default) or virtual (an experiment: QEMU's instruction counter, -icount; on 2 cores it was slower than real time and a latency check failed falsely once, see docs/time-and-replay.md)";
 
 /** --clock: real or virtual. */
 export function parseClock(v: string): Clock {
