@@ -2,7 +2,8 @@
  * A recorded guest, replayed by hand: QEMU's record/replay gives the same
  * guest execution again, instruction for instruction, from the log and the
  * disks as they were at boot, with no rig and no host side (the host's
- * answers are in the log). Command lines and scripts: pure, but copySparse.
+ * answers are in the log). The script is made by a pure function;
+ * copySparse and replayMatches run programs.
  */
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
