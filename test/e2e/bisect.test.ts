@@ -5,10 +5,10 @@
  * bad-middle-atime-waits, whose failure is racy (about one run in two), so
  * it needs --tries. Exit codes as git bisect run reads them.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTmp } from '../helpers/tmp.ts';
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
@@ -22,15 +22,8 @@ if (!source) console.warn(`\n*** SKIPPED: the bisect e2e tests need Linux ${LINU
 
 const cli = (args: string[]) => execa('node', [repoPath('bin/freeze-rig.js'), ...args], { reject: false, all: true, env: { FORCE_COLOR: '0' } });
 const FIXTURE = repoPath('test/fixtures/series/bad-middle-atime-waits');
-const dirs: string[] = [];
-const runDir = async () => {
-  const d = await mkdtemp(join(tmpdir(), 'freeze-rig-bisect-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+// each test's run directory, removed after it
+const runDir = useTmp();
 
 describe.skipIf(!source)('which patch: per-patch runs and bisect, on real kernels', () => {
   it('run --per-patch: FIFREEZE scenarios meet the manifest from 1/5, the timeout from 3/5, the XFS snapshot from 5/5', async () => {

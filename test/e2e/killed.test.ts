@@ -4,11 +4,9 @@
  * kernel (setpriv --pdeathsig): they end with it. Its run directory says it
  * was killed, instead of failing obscurely later.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTmp } from '../helpers/tmp.ts';
 import { execa, type ResultPromise } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
 import { LINUX_2_6_27 } from '../../src/source/linux-2.6.27.ts';
@@ -17,15 +15,8 @@ const source = await readCachedSource(cacheLayout(), LINUX_2_6_27.treeId);
 const cli = (args: string[]) => execa('node', [repoPath('bin/freeze-rig.js'), ...args], { reject: false, all: true, env: { FORCE_COLOR: '0' } });
 /** QEMU processes whose command line names dir: this run's guests, not another test's */
 const qemuOf = async (dir: string) => (await execa('pgrep', ['-f', `^qemu-system.*${dir}`], { reject: false })).stdout.split('\n').filter(Boolean).length;
-const dirs: string[] = [];
-const runDir = async () => {
-  const d = await mkdtemp(join(tmpdir(), 'freeze-rig-killed-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+// each test's run directory, removed after it
+const runDir = useTmp();
 
 /** Waits until the rig has guests running in dir, SIGKILLs it, and returns how many of them were left 2 s later. */
 async function killWhileBooting(rig: ResultPromise, dir: string): Promise<{ before: number; after: number }> {

@@ -4,9 +4,9 @@
  * same console, byte for byte, with no rig and no host side. And a guest in
  * virtual time still fails where the kernel is wrong (a known-bad fixture).
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { useTmp } from '../helpers/tmp.ts';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheLayout, repoPath } from '../../src/paths.ts';
 import { readCachedSource } from '../../src/source/cache.ts';
@@ -16,15 +16,8 @@ import { replayMatches } from '../../src/vm/replay.ts';
 import { schemaErrors } from '../../src/report/validate.ts';
 
 const source = await readCachedSource(cacheLayout(), LINUX_2_6_27.treeId);
-const dirs: string[] = [];
-const runDir = async () => {
-  const d = await mkdtemp(join(tmpdir(), 'freeze-rig-replay-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+// each test's run directory, removed after it
+const runDir = useTmp();
 const quiet = { say: () => undefined, result: () => undefined };
 
 describe.skipIf(!source)('recorded guests and virtual time, on real kernels', () => {
