@@ -145,8 +145,11 @@ export async function bisect(req: BisectRequest, say: (s: string) => void): Prom
       if (missed) {
         // recorded: the failure is shown again from its recording before it counts, and the bisect says whether it was
         const boot = [...boots].reverse().find((b) => b.fs === missed.fs && b.replay);
-        const script = boot ? join(req.runDir, kernel.revision, `${boot.name}-replay.sh`) : undefined;
-        const replay = boot && script ? { script, ...(await replayMatches(script, join(req.runDir, kernel.revision, boot.console))) } : undefined;
+        let replay: Probe['replay'];
+        if (boot) {
+          const script = join(req.runDir, kernel.revision, `${boot.name}-replay.sh`);
+          replay = { script, ...(await replayMatches(script, join(req.runDir, kernel.revision, boot.console))) };
+        }
         const confirmed = replay ? (replay.same ? `; replayed from its recording to the same console, byte for byte (${replay.seconds.toFixed(1)} s)` : `; its replay differed (${replay.firstDifference})`) : '';
         return { k, patch, verdict: 'bad', runs: t, why: `failed on try ${t} of ${req.tries} (${missed.fs}): ${firstLine(missed.observed)}${confirmed}`, failure: missed, reproducer: reproducer(missed), ...(replay ? { replay } : {}) };
       }

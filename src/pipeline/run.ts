@@ -64,9 +64,9 @@ export interface RunRequest {
   command: string;
   /** --accel (default auto), recorded in the report */
   accel?: AccelChoice;
-  /** the guests' clock (default virtual): --real-time asks for real */
+  /** the guests' clock, --clock (default real) */
   clock?: Clock;
-  /** --record: each virtual-time guest recorded; failures keep a replay script */
+  /** --record: each guest whose scenarios need no real time recorded; failures keep a replay script */
   record?: boolean;
 }
 

@@ -24,19 +24,19 @@ export function verdictMatrix(r: Pick<Report, 'revisions' | 'results'>): Cell[][
   return r.revisions.map((v) =>
     FILESYSTEMS.map((fs) => {
       const xs = r.results.filter((x) => x.revision === v.revision && x.fs === fs);
-      const st = (x: ReportResult) => standingOf(x);
-      const failing = xs.filter((x) => (x.status === 'fail' && st(x) !== 'known-failed') || st(x) === 'known-passed');
-      const known = xs.filter((x) => st(x) === 'known-failed');
+      const failing = xs.filter((x) => (x.status === 'fail' && standingOf(x) !== 'known-failed') || standingOf(x) === 'known-passed');
+      const known = xs.filter((x) => standingOf(x) === 'known-failed');
       const errors = xs.filter((x) => x.status === 'error');
+      const first = failing[0] ?? errors[0] ?? known[0];
       return {
         revision: v.revision,
         fs,
-        pass: xs.filter((x) => x.status === 'pass' && st(x) !== 'known-passed').length,
+        pass: xs.filter((x) => x.status === 'pass' && standingOf(x) !== 'known-passed').length,
         known: known.length,
         fail: failing.length,
         error: errors.length,
         skip: xs.filter((x) => x.status === 'skip').length,
-        ...(failing[0] ?? errors[0] ?? known[0] ? { first: failing[0] ?? errors[0] ?? known[0] } : {}),
+        ...(first ? { first } : {}),
       };
     }),
   );
