@@ -108,6 +108,8 @@ int proc_stat(const char *pid, struct proc_stat *ps);	/* 0, or -1: gone or unrea
 /* ---- host.c ---- */
 extern int ask_timeout_ms;		/* how long an ask waits for the host */
 void host_open(void);
+/* How many asks to the host are waiting for their answer, in any process. */
+int host_asking(void);
 /*
  * Asks the host to do `what` (snapshot, blockstats), labelled for its
  * records. 0 when it answered ok; -1 with ETIMEDOUT when it did not answer

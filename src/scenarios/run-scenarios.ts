@@ -67,17 +67,26 @@ export interface BootRecord {
 export const smpAppend = (cpus: number): string[] => (cpus > 1 ? ['noapic'] : []);
 
 /**
- * Kernel arguments for a guest's clock. In virtual time the helper starts a
- * SCHED_IDLE spinner (freeze_rig.spin=1), so the vCPU never idles and the
- * guest's clock is its instruction count alone. Without it, -icount
- * sleep=off jumps an idle vCPU to its next timer also while a disk request
- * the host completes in real time is in flight: a tickless guest jumped
- * straight to the helper's own 5 s bound on a dm call, and with nohz=off
- * (1 ms jumps) writers still resumed 1.9 s after a thaw once two guests
- * shared the cores (2026-12-06, three default runs: 6, 1 and 3 scenarios
- * failed that pass in real time). Pure.
+ * How often a virtual-time guest's I/O keeper looks for disk requests in
+ * flight while its vCPU would otherwise idle, in ms: what a request started
+ * during an idle jump can look longer by. Each look costs the guest some
+ * 30k instructions, so 1 ms would spend about a quarter of a skipped wait
+ * on looking.
  */
-export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? ['freeze_rig.spin=1'] : []);
+export const IO_KEEPER_PERIOD_MS = 2;
+
+/**
+ * Kernel arguments for a guest's clock. In virtual time the helper starts
+ * an I/O keeper (freeze_rig.spin=MS): -icount sleep=off jumps an idle vCPU
+ * to its next timer, also while a disk request the host completes in real
+ * time is in flight, so the keeper keeps the vCPU busy while any request is
+ * and sleeps otherwise. Without it a tickless guest jumped straight to the
+ * helper's own 5 s bound on a dm call, and with nohz=off (1 ms jumps)
+ * writers still resumed 1.9 s after a thaw once two guests shared the cores
+ * (2026-12-06, three default runs: 6, 1 and 3 scenarios failed that pass in
+ * real time). Pure.
+ */
+export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? [`freeze_rig.spin=${IO_KEEPER_PERIOD_MS}`] : []);
 
 /**
  * Virtual-time guests running at once, at most: one per host core. Such a

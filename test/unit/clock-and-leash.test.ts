@@ -67,9 +67,9 @@ describe('slots', () => {
 });
 
 describe("a guest's kernel arguments for its clock", () => {
-  it('starts the spinner only in virtual time', async () => {
-    const { clockAppend } = await import('../../src/scenarios/run-scenarios.ts');
-    expect(clockAppend('virtual')).toEqual(['freeze_rig.spin=1']);
+  it('starts the I/O keeper only in virtual time', async () => {
+    const { clockAppend, IO_KEEPER_PERIOD_MS } = await import('../../src/scenarios/run-scenarios.ts');
+    expect(clockAppend('virtual')).toEqual([`freeze_rig.spin=${IO_KEEPER_PERIOD_MS}`]);
     expect(clockAppend('real')).toEqual([]);
   });
   it('takes --clock real or virtual, and nothing else', async () => {
