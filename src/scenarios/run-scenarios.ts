@@ -21,7 +21,7 @@ import { BackupHost } from './backup-host.ts';
 import { judge, withKnownIssues, type Check, type ScenarioResult } from './judge.ts';
 import { expectedFor } from './dmesg.ts';
 import { progress, say } from '../util/progress.ts';
-import { clockOf, REAL_TIME, guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
+import { clockOf, realTimeReason, guestContractHeader, SCENARIOS, skipReason, splitScenarios, type ScenarioId } from './catalogue.ts';
 import { flavorOf, forFlavor, knownIssueOf, type Manifest } from './manifest.ts';
 import { outcomeOf } from './errno.ts';
 
@@ -333,11 +333,11 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
     return (groups.length ? groups : [[]]).map((scenarios, i, all) => ({ fs, scenarios, clock, name: all.length > 1 ? `${prefix}-${i + 1}` : prefix }));
   };
   // in a virtual-time or recorded run (record/replay needs -icount), the scenarios that need real time (catalogue:
-  // REAL_TIME) get guests of their own, named <prefix>-rt; a recorded guest's idle time is not skipped
+  // REAL_TIME, and NOT_RECORDED when recording) get guests of their own, named <prefix>-rt; a recorded guest's idle time is not skipped
   const runClock: Clock = accel === 'kvm' ? 'real' : opts.record ? 'virtual' : (opts.clock ?? 'real');
   const guestsFor = (fs: FsName, ids: readonly ScenarioId[], prefix: string) => {
-    const virtual = ids.filter((s) => clockOf(s, runClock) === 'virtual');
-    const real = ids.filter((s) => clockOf(s, runClock) === 'real');
+    const virtual = ids.filter((s) => clockOf(s, runClock, !!opts.record) === 'virtual');
+    const real = ids.filter((s) => clockOf(s, runClock, !!opts.record) === 'real');
     const guests = [
       ...(virtual.length || !real.length ? splitFor(fs, virtual, prefix, runClock) : []),
       ...(real.length ? splitFor(fs, real, runClock === 'virtual' && virtual.length ? `${prefix}-rt` : prefix, 'real') : []),
@@ -447,7 +447,7 @@ export async function runScenarios(rec: BuildRecord, revisionManifest: Manifest,
       console: basename(r.log),
       // the script, not QEMU's line: it makes the disks the run deleted first
       reproducer: `sh ${shellQuote(reproducerOf(name))}`,
-      ...(opts.record && !recording ? { notRecorded: `real time: ${scenarios.map((x) => REAL_TIME[x]).find(Boolean) ?? (accel === 'kvm' ? 'KVM has no instruction counter' : 'the run asked for it')}` } : {}),
+      ...(opts.record && !recording ? { notRecorded: `real time: ${scenarios.map((x) => realTimeReason(x, true)).find(Boolean) ?? (accel === 'kvm' ? 'KVM has no instruction counter' : 'the run asked for it')}` } : {}),
       problems: r.problems.map((p) => ({ kind: p.kind, text: p.text })),
       scenarioMs,
       fsck: check,

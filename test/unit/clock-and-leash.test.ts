@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ICOUNT_SHIFT, qemuArgs } from '../../src/vm/qemu-command.ts';
 import { leashed, leashedGroup } from '../../src/util/leash.ts';
-import { clockOf, REAL_TIME, SCENARIOS } from '../../src/scenarios/catalogue.ts';
+import { clockOf, NOT_RECORDED, REAL_TIME, SCENARIOS } from '../../src/scenarios/catalogue.ts';
 import { markerText, type RunMarker } from '../../src/report/run-marker.ts';
 
 describe('virtual time on the QEMU command line', () => {
@@ -20,6 +20,16 @@ describe('virtual time on the QEMU command line', () => {
     }
     expect(clockOf('timeout-fires', 'virtual')).toBe('virtual');
     expect(clockOf('timeout-fires', 'real')).toBe('real');
+  });
+
+  it('keeps the scenarios whose host answers asks in virtual time, but out of a recording', () => {
+    for (const [id, why] of Object.entries(NOT_RECORDED)) {
+      expect(SCENARIOS).toContain(id);
+      expect(why!.length).toBeGreaterThan(20);
+      expect(clockOf(id as never, 'virtual')).toBe('virtual');
+      expect(clockOf(id as never, 'virtual', true)).toBe('real');
+    }
+    expect(clockOf('timeout-fires', 'virtual', true)).toBe('virtual');
   });
 });
 
