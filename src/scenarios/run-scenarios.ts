@@ -90,12 +90,13 @@ export const clockAppend = (clock: Clock): string[] => (clock === 'virtual' ? [`
 
 /**
  * Virtual-time guests running at once, at most: one per host core. Such a
- * guest never sleeps (its spinner keeps the vCPU busy), so more of them than
- * cores only share the cores; and before the spinner, ten of them on two
- * cores starved their own disk requests (generic-v2's XFS dm-snapshot saw a
- * dm suspend return 3.5 s after a 2 s timeout's thaw, 2026-12-06).
- * Real-time and recorded guests mostly sleep, and are not counted. Shared by
- * every run in this process.
+ * guest never sleeps in the host's time (an idle vCPU jumps to its next
+ * timer, and its I/O keeper spins while a request is in flight), so more of
+ * them than cores only share the cores; and before the keeper, ten of them
+ * on two cores starved their own disk requests (generic-v2's XFS
+ * dm-snapshot saw a dm suspend return 3.5 s after a 2 s timeout's thaw,
+ * 2026-12-06). Real-time and recorded guests mostly sleep, and are not
+ * counted. Shared by every run in this process.
  */
 export const virtualSlots = new Slots(cpus().length);
 
