@@ -5,7 +5,7 @@ import { EXIT, expectationError, infraError, RigError, usageError } from '../err
 import { bisect, type BisectOutcome } from '../pipeline/bisect.ts';
 import type { ScenarioId } from '../scenarios/catalogue.ts';
 import { say } from '../util/progress.ts';
-import { fragmentsFor, parseAccel, parseFilesystems, parseScenarios, CLOCK_HELP, parseClock, runDirName } from './run.ts';
+import { checkSmpClock, fragmentsFor, parseAccel, parseFilesystems, parseScenarios, CLOCK_HELP, parseClock, runDirName } from './run.ts';
 import type { AccelChoice } from '../vm/accel.ts';
 import type { Clock } from '../vm/qemu-command.ts';
 import { parseJobs } from './build.ts';
@@ -92,6 +92,7 @@ export function registerBisect(program: Command): void {
     .option('--out <dir>', 'where the guests, kept kernels and bisect.json go (default runs/bisect-<timestamp>)')
     .option('--source-url <url>', 'where to download the kernel if it is not cached')
     .action(async (opts: BisectOpts) => {
+      checkSmpClock(opts.smp, opts.clock, opts.record);
       const runDir = resolve(opts.out ?? join('runs', `bisect-${runDirName()}`));
       let o: BisectOutcome;
       try {

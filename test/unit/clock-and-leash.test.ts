@@ -33,6 +33,16 @@ describe('virtual time on the QEMU command line', () => {
   });
 });
 
+describe('--smp and the instruction counter', () => {
+  it('refuses --smp with virtual time or a recording, before anything runs', async () => {
+    const { checkSmpClock } = await import('../../src/commands/run.ts');
+    expect(() => checkSmpClock(true, 'virtual', false)).toThrow(/--smp with --clock virtual/);
+    expect(() => checkSmpClock(true, 'real', true)).toThrow(/--smp with --record/);
+    expect(() => checkSmpClock(true, 'real', false)).not.toThrow();
+    expect(() => checkSmpClock(false, 'virtual', true)).not.toThrow();
+  });
+});
+
 describe('children tied to the rig', () => {
   it('QEMU is exec-ed by setpriv with a parent-death SIGKILL, so the process is QEMU itself', () => {
     expect(leashed('qemu-system-x86_64', ['-m', '256'])).toEqual({ file: 'setpriv', args: ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', '-m', '256'] });
