@@ -40,7 +40,7 @@ interface RunOpts {
 }
 
 /** --clock's help: the same words for run and bisect. */
-export const CLOCK_HELP = "the guests' clock: real (the host's, the default) or virtual (an experiment: QEMU's instruction counter, -icount; on 2 cores it was slower than real time and a latency check failed falsely once, see docs/time-and-replay.md)";
+export const CLOCK_HELP = "the guests' clock: real (the host's, the default) or virtual (QEMU's instruction counter, -icount: idle waits skipped, the same verdicts; faster only where cores outnumber guests, 1.3-1.4x slower for a whole run on 2 cores; see docs/time-and-replay.md)";
 
 /** --clock: real or virtual. */
 export function parseClock(v: string): Clock {
