@@ -388,6 +388,7 @@ static void start_io_keeper(long period_ms)
 int main(void)
 {
 	struct utsname u;
+	long spin_ms;
 	int fd, hung, r;
 
 	setup();
@@ -405,8 +406,9 @@ int main(void)
 	emit("{\"event\":\"hello\",\"release\":\"%s\",\"version\":\"%s\",\"machine\":\"%s\",\"pid\":%d}",
 	     u.release, u.version, u.machine, (int)getpid());
 	host_open();
-	if (param("freeze_rig.spin") && atol(param("freeze_rig.spin")) > 0)
-		start_io_keeper(atol(param("freeze_rig.spin")));
+	spin_ms = param("freeze_rig.spin") ? atol(param("freeze_rig.spin")) : 0;
+	if (spin_ms > 0)
+		start_io_keeper(spin_ms);
 	r = run_scenarios();
 	hung = r == -1;
 	emit("{\"event\":\"done\",\"hung\":%s}", hung ? "true" : "false");
